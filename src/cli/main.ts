@@ -1,0 +1,45 @@
+// The rnnc command line. Each command lives in its own file; this one only wires them up and
+// turns any unexpected exception into the "this is a bug in rnnc" exit (101), never a stack trace.
+import { Command, CommanderError } from "commander";
+import { registerCheck } from "./check.js";
+import { registerExplain } from "./explain.js";
+import { registerIr } from "./ir.js";
+
+export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 101 } as const;
+
+export class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  let code: number = EXIT.ok;
+  const setCode = (c: number) => {
+    code = Math.max(code, c);
+  };
+  program
+    .name("rnnc")
+    .description("Compile and train recurrent models of dynamical systems described in .rnn specs")
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError("(run `rnnc --help` for usage)");
+  registerCheck(program, setCode);
+  registerIr(program, setCode);
+  registerExplain(program, setCode);
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`rnnc: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`rnnc: internal compiler error: ${msg.split("\n")[0]}\nthis is a bug in rnnc; please report it with the spec that triggered it\n`);
+    if (process.env["RNNC_DEBUG"]) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
+    return EXIT.internal;
+  }
+}
