@@ -58,6 +58,19 @@ const RULE_WORDS: Record<string, string> = {
   evalBlock: "the eval block",
   generateStmt: "a generate statement",
   keepStmt: "a keep statement",
+  argList: "an argument list",
+  argument: "an argument",
+  callSuffix: "a call",
+  indexSuffix: "an index",
+  indexItem: "an index",
+  memberSuffix: "a field access",
+  expression: "an expression",
+  additive: "an expression",
+  multiplicative: "an expression",
+  unary: "an expression",
+  power: "an expression",
+  postfix: "an expression",
+  primary: "an expression",
 };
 
 function hintFor(rule: string | undefined, expected: string, found: IToken): string[] {

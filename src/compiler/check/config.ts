@@ -317,7 +317,7 @@ export function checkTrain(block: A.TrainBlock, cx: ConfigContext): IR.TrainPlan
   if (rS) {
     const items = rS.value.kind === "list" ? rS.value.items : [rS.value];
     for (const it of items) {
-      const ch = r.choice(it, { l2: ["lambda", "params"], mar: ["lambda", "ratio", "A", "W", "h"] }, "regularizer");
+      const ch = r.choice(it, { l2: ["lambda", "on"], mar: ["lambda", "ratio", "A", "W", "h"] }, "regularizer");
       if (!ch) continue;
       const lamE = ch.args.get("lambda") ?? ch.positional[0];
       const lambda = lamE ? r.number(lamE, "lambda", { min: 0 }) : r.error("RNN-E064", ch.span, `${ch.name} needs its weight: ${ch.name}(lambda = 1e-3)`);
@@ -332,14 +332,14 @@ export function checkTrain(block: A.TrainBlock, cx: ConfigContext): IR.TrainPlan
         return r.error("RNN-E062", e?.span ?? ch.span, `'${n ?? "?"}' is not a parameter (mar needs the A, W and h of a PLRNN)`, [...(n ? didYouMean(n, cx.params.map((p) => p.name)) : []), "name them: mar(lambda = 1e-2, A = A, W = W, h = h)"]);
       };
       if (ch.name === "l2") {
-        const pe = ch.args.get("params");
+        const pe = ch.args.get("on");
         let names = cx.params.map((p) => p.name);
         if (pe) {
           const list = pe.kind === "list" ? pe.items : [pe];
           names = [];
           for (const x of list) {
             if (x.kind === "name" && cx.params.some((p) => p.name === x.name)) names.push(x.name);
-            else r.error("RNN-E062", x.span, "l2(params = [...]) lists parameters");
+            else r.error("RNN-E062", x.span, "l2(on = [...]) lists parameters");
           }
         }
         regularize.push({ kind: "l2", lambda, params: names });
