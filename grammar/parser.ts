@@ -25,8 +25,8 @@ const expectedOnly: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ expectedIterationPaths }) => firstTokens([expectedIterationPaths]),
 };
 
-class RnnParser extends CstParser {
-  constructor() {
+export class RnnParser extends CstParser {
+  constructor(validate = process.env["RNNC_VALIDATE_GRAMMAR"] === "1") {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
@@ -34,7 +34,7 @@ class RnnParser extends CstParser {
       errorMessageProvider: expectedOnly,
       // Grammar validations run in the test suite (grammar.test.ts); skipping them at startup
       // keeps `rnnc check` fast.
-      skipValidations: process.env["RNNC_VALIDATE_GRAMMAR"] !== "1",
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }
