@@ -91,6 +91,34 @@ export const Slash = createToken({ name: "Slash", pattern: /\//, label: "'/'" })
 export const Percent = createToken({ name: "Percent", pattern: /%/, label: "'%'" });
 export const At = createToken({ name: "At", pattern: /@/, label: "'@'" });
 
+// ---- look-alikes: non-ASCII characters a scientist copies from a paper or a word processor ----
+// They are lexed as the ASCII token they stand for (via categories), so the parser goes on as if
+// the right character had been typed; grammar/index.ts reports each one as RNN-E001 with the fix.
+// Without this, a single `α` or `×` would cascade into a series of syntax errors.
+/** A name containing a non-ASCII letter (Greek, accented Latin, subscript digits): `α`, `W₁`. */
+export const NonAsciiName = createToken({
+  name: "NonAsciiName",
+  pattern: /[A-Za-z0-9_]*[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u0370-\u03FF\u1E00-\u1FFF\u2080-\u2089\u00B9\u00B2\u00B3\u2070-\u2079][A-Za-z0-9_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u0370-\u03FF\u1E00-\u1FFF\u2080-\u2089\u00B9\u00B2\u00B3\u2070-\u2079]*/,
+  categories: [Identifier],
+  label: "a name",
+});
+/** `“AW”`, `` `AW` ``: strings in typographic quotes or backticks. */
+export const OddString = createToken({ name: "OddString", pattern: /[\u201C\u201D\u201E`][^"\u201C\u201D`\n\r]*["\u201C\u201D`]/, categories: [StringLiteral], label: "a string" });
+export const OddStar = createToken({ name: "OddStar", pattern: /[\u00D7\u00B7\u22C5\u2217]/, categories: [Star], label: "'*'" });
+export const OddMinus = createToken({ name: "OddMinus", pattern: /[\u2212\u2013\u2014]/, categories: [Minus], label: "'-'" });
+export const OddSlash = createToken({ name: "OddSlash", pattern: /\u00F7/, categories: [Slash], label: "'/'" });
+export const OddLessEq = createToken({ name: "OddLessEq", pattern: /[\u2264\u2A7D]/, categories: [LessEq], label: "'<='" });
+export const OddGreaterEq = createToken({ name: "OddGreaterEq", pattern: /[\u2265\u2A7E]/, categories: [GreaterEq], label: "'>='" });
+export const OddNotEq = createToken({ name: "OddNotEq", pattern: /\u2260/, categories: [NotEq], label: "'!='" });
+export const OddPrime = createToken({ name: "OddPrime", pattern: /[\u2032\u2019]/, categories: [Prime], label: "a prime (')" });
+/** Non-breaking and other Unicode spaces: invisible, so they get their own message. */
+export const OddSpace = createToken({ name: "OddSpace", pattern: /[\u00A0\u2000-\u200B\u202F\u205F\u3000\uFEFF]+/, group: "oddspace" });
+
+/** The ASCII text each look-alike token stands for (for the RNN-E001 hint). */
+export const lookAlikes = new Map<TokenType, string>([
+  [OddStar, "*"], [OddMinus, "-"], [OddSlash, "/"], [OddLessEq, "<="], [OddGreaterEq, ">="], [OddNotEq, "!="], [OddPrime, "'"],
+]);
+
 // `In` last: it is a prefix of `init` and `input`, which must be tried first.
 export const hardKeywords = [Model, Data, Dims, Params, Latent, Observe, Input, Train, Eval, Fn, Let, Const, Require, For, From, Init, True, False, In];
 export const softKeywords = [Every, Generate, Keep, Best, By, Unit];
@@ -98,9 +126,12 @@ export const softKeywords = [Every, Generate, Keep, Best, By, Unit];
 // Order matters: longer operators before their prefixes, keywords before Identifier.
 export const allTokens: TokenType[] = [
   WhiteSpace,
+  OddSpace,
   Comment,
   NumberLiteral,
   StringLiteral,
+  OddString,
+  NonAsciiName,
   ...hardKeywords,
   ...softKeywords,
   Identifier,
@@ -108,6 +139,7 @@ export const allTokens: TokenType[] = [
   Comma, Semicolon, Colon, Dot, Prime,
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Equals,
   Power, Plus, Minus, Star, Slash, Percent, At,
+  OddStar, OddMinus, OddSlash, OddLessEq, OddGreaterEq, OddNotEq, OddPrime,
 ];
 
 export const lexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: false });

@@ -4,10 +4,16 @@ import { Command, CommanderError } from "commander";
 import { registerCheck } from "./check.js";
 import { registerExplain } from "./explain.js";
 import { registerIr } from "./ir.js";
+import { registerTrain } from "./train.js";
+import { registerGenerate } from "./generate.js";
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 101 } as const;
 
 export class UsageError extends Error {}
+
+/** Error classes (by name, so this file needs no runtime imports) that mean bad input, not a bug. */
+const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointError", "BackendUnavailableError", "DimBindingError", "OverrideError"]);
+
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -25,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   registerCheck(program, setCode);
   registerIr(program, setCode);
   registerExplain(program, setCode);
+  registerTrain(program, setCode);
+  registerGenerate(program, setCode);
   try {
     await program.parseAsync(argv);
     return code;
@@ -36,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`rnnc: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof Error && USER_ERRORS.has(e.name)) {
+      // Bad data files, mismatched parameters, unusable checkpoints or backends: the user's to fix.
+      process.stderr.write(`rnnc: ${e.message}\n`);
+      return EXIT.userError;
     }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`rnnc: internal compiler error: ${msg.split("\n")[0]}\nthis is a bug in rnnc; please report it with the spec that triggered it\n`);

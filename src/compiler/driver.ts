@@ -2,11 +2,13 @@
 // can be dumped (`rnnc ir --stage ...`) and is what the golden tests pin down.
 import type { SpecFile } from "../../grammar/ast.js";
 import { parseSpec } from "../../grammar/index.js";
+import { MAX_AST_DEPTH, tooDeepNode } from "../../grammar/limits.js";
 import { checkSpec, type TypedSymbol } from "./check/checker.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
 import type { Program } from "./ir/types.js";
 import { validateSchema, verifyProgram } from "./ir/verify.js";
 import { optimize } from "./passes/index.js";
+import { applyOverrides, type Override } from "./overrides.js";
 
 export interface CompileResult {
   file: string;
@@ -24,6 +26,16 @@ export function compileSource(source: string, file: string): CompileResult {
   const bag = new DiagnosticBag(file);
   const parsed = parseSpec(source, bag);
   const result: CompileResult = { file, source, diagnostics: [] };
+  // The checker's passes recurse over expressions: a generated chain like `a + a + ... + a` with
+  // thousands of terms parses in a loop but would overflow them (and JSON.stringify of the AST).
+  const deep = parsed.ast && tooDeepNode(parsed.ast);
+  if (deep) {
+    bag.report("RNN-E005", deep, `expression nested more than ${MAX_AST_DEPTH} levels deep`, {
+      label: "nesting limit reached here",
+      hints: ["split the expression into let bindings; no model needs this much nesting"],
+    });
+    parsed.ast = undefined;
+  }
   if (parsed.ast) result.ast = parsed.ast;
   // Recovery after a syntax error leaves guesses in the tree; semantic errors about them would
   // only be noise, so checking starts once the file parses.
@@ -40,4 +52,21 @@ export function compileSource(source: string, file: string): CompileResult {
   }
   result.diagnostics = bag.sorted();
   return result;
+}
+
+/**
+ * Compile with `--set` overrides spliced into the source. Diagnostics point into the edited
+ * text, which is returned as `source` so renderers show what was actually checked.
+ */
+export function compileWithOverrides(source: string, file: string, overrides: Override[]): CompileResult & { overridden: string[] } {
+  if (overrides.length === 0) return { ...compileSource(source, file), overridden: [] };
+  const first = compileSource(source, file);
+  if (!first.ast || first.diagnostics.some((d) => d.severity === "error")) return { ...first, overridden: [] };
+  const { text, keys } = applyOverrides(source, first.ast, overrides);
+  const r = compileSource(text, `${file} (with --set)`);
+  for (const p of [r.ir, r.opt]) {
+    if (!p?.train) continue;
+    for (const k of keys) if (k in p.train.origin) p.train.origin[k] = "cli";
+  }
+  return { ...r, overridden: keys };
 }

@@ -9,7 +9,7 @@ import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { dimsEqual, evalNum, namesIn, num, printNum, simplify, type NumExpr } from "../ir/numexpr.js";
 import type * as IR from "../ir/types.js";
 import { GraphBuilder } from "../lower/builder.js";
-import { didYouMean } from "./suggest.js";
+import { closest, didYouMean } from "./suggest.js";
 import { FIELDS, FILE_ARGS, SOURCES, type ArgSpec } from "./sources.js";
 import { describeKind, describeVal, type Sym, type Val } from "./values.js";
 import { checkEval, checkTrain, type ConfigContext } from "./config.js";
@@ -54,6 +54,9 @@ class Checker {
   private dimValues = new Map<string, number>();
   private dimExprs = new Map<string, NumExpr>();
   private dims: IR.Dim[] = [];
+  /** Dims named by a require clause that was proved false, and dim errors waiting for the require clauses. */
+  private failedRequireDims = new Set<string>();
+  private pendingDimErrors: { names: string[]; report: () => void }[] = [];
   private requires: IR.Require[] = [];
   private data: IR.DataSource[] = [];
   private dataKinds = new Map<string, { kind: "series" | "task"; sizes: Record<string, number> }>();
@@ -72,16 +75,23 @@ class Checker {
   constructor(private file: A.SpecFile, private bag: DiagnosticBag, private fileName: string) {}
 
   private err(code: DiagnosticCode, span: A.Span, message: string, extra: Parameters<DiagnosticBag["report"]>[3] = {}): Val {
-    const dims = this.dimsIn(message);
+    // One declaration of several parameters (`Wf, Wi : [H, H] init = ...`) is checked once per
+    // name; the same mistake is reported once.
+    if (this.bag.items.some((d) => d.code === code && d.span.start === span.start && d.span.end === span.end && d.message === message)) return { k: "err" };
+    const dims = this.dimsIn(`${message} ${extra.label ?? ""}`);
     this.bag.report(code, span, message, { ...(Object.keys(dims).length ? { dims } : {}), ...extra });
     return { k: "err" };
   }
 
-  /** Known values of the dims a message mentions (shown as a note under the snippet). */
+  /** Known values of the dims a message mentions (shown as a note under the snippet), in the order mentioned. */
   private dimsIn(text: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [name, v] of this.dimValues) if (new RegExp(`\\b${name}\\b`).test(text)) out[name] = v;
-    return out;
+    const found: [number, string, number][] = [];
+    for (const [name, v] of this.dimValues) {
+      const m = new RegExp(`\\b${name}\\b`).exec(text);
+      if (m) found.push([m.index, name, v]);
+    }
+    found.sort((a, b) => a[0] - b[0]);
+    return Object.fromEntries(found.map(([, name, v]) => [name, v]));
   }
 
   private dimEnv = (name: string): number | undefined => this.dimValues.get(name) ?? (this.consts.has(name) ? evalNum(this.consts.get(name)!, this.dimEnv) : undefined);
@@ -265,7 +275,7 @@ class Checker {
 
   private readArgs(args: A.Arg[], spec: Record<string, ArgSpec>, what: string): Record<string, number | boolean | string> {
     const out: Record<string, number | boolean | string> = {};
-    for (const [k, s] of Object.entries(spec)) out[k] = s.default;
+    for (const [k, s] of Object.entries(spec)) if (s.default !== undefined) out[k] = s.default;
     const seen = new Set<string>();
     for (const a of args) {
       if (a.kind !== "named") {
@@ -294,7 +304,8 @@ class Checker {
           continue;
         }
         if ((s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max)) {
-          this.err("RNN-E063", a.value.span, `'${a.name}' = ${v} is out of range (${s.min ?? "-inf"} .. ${s.max ?? "inf"})`, { hints: [s.doc] });
+          const bounds = [s.min !== undefined ? `>= ${s.min}` : "", s.max !== undefined ? `<= ${s.max}` : ""].filter(Boolean).join(" and ");
+          this.err("RNN-E063", a.value.span, `'${a.name}' = ${v} is out of range: it must be ${bounds}`, { hints: [`${a.name}: ${s.doc}`] });
           continue;
         }
       }
@@ -328,6 +339,8 @@ class Checker {
       if (state.get(name) === "visiting") {
         const cycle = chain.slice(chain.indexOf(d));
         this.err("RNN-E021", d.name.span, `dims ${cycle.map((c) => c.name.name).join(" -> ")} -> ${name} depend on each other in a cycle`, {
+          label: `${name} is defined in terms of itself`,
+          hints: ["define one of them by a number or from the data (N = data.features)"],
           related: cycle.slice(1).map((c) => ({ span: c.name.span, message: `${c.name.name} is defined here` })),
         });
         for (const c of cycle) state.set(c.name.name, "done");
@@ -344,6 +357,8 @@ class Checker {
     };
     for (const d of decls) visit(d, []);
     for (const r of block.items) if (r.kind === "require") this.checkRequire(r);
+    for (const p of this.pendingDimErrors) if (!p.names.some((n) => this.failedRequireDims.has(n))) p.report();
+    this.pendingDimErrors = [];
   }
 
   private namesUsed(e: A.Expr): string[] {
@@ -385,8 +400,12 @@ class Checker {
     if (e === undefined) return;
     const value = evalNum(e, this.dimEnv);
     if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-      this.err("RNN-E023", v.span, `dim ${name} = ${printNum(e)} evaluates to ${Number.isInteger(value) ? value : value.toFixed(4)}, not a positive integer`, {
-        hints: value > 0 && !Number.isInteger(value) ? ["add a `require` clause so the division is exact, or change the dims"] : ["dims count units, bases or channels: they must be at least 1"],
+      // Reported after the require clauses: one that fails on the same dims says it first.
+      this.pendingDimErrors.push({
+        names: [...namesIn(e)],
+        report: () => this.err("RNN-E023", v.span, `dim ${name} = ${printNum(e)} evaluates to ${Number.isInteger(value) ? value : value.toFixed(4)}, not a positive integer`, {
+          hints: value > 0 && !Number.isInteger(value) ? ["add a `require` clause so the division is exact, or change the dims"] : ["dims count units, bases or channels: they must be at least 1"],
+        }),
       });
       return;
     }
@@ -419,7 +438,12 @@ class Checker {
       const text = `${printNum(l)} ${p.op} ${printNum(rr)}`;
       if (lv !== undefined && rv !== undefined) {
         if (!compare(lv, p.op, rv)) {
-          this.err("RNN-E022", r.span, `require ${text} does not hold: ${lv} ${p.op} ${rv} is false`, { label: `${printNum(l)} = ${lv}, ${printNum(rr)} = ${rv}` });
+          const sides = [[l, lv], [rr, rv]].filter(([x]) => typeof x !== "number").map(([x, v]) => `${printNum(x as NumExpr)} = ${v}`);
+          this.err("RNN-E022", r.span, `require ${text} does not hold: ${lv} ${p.op} ${rv} is false`, {
+            label: sides.length ? `here ${sides.join(" and ")}` : "this is false",
+            dims: {},
+          });
+          for (const n of [...namesIn(l), ...namesIn(rr)]) this.failedRequireDims.add(n);
         }
         continue;
       }
@@ -798,7 +822,9 @@ class Checker {
   }
 
   private checkLatent(l: A.LatentBlock): void {
-    const stateNames = new Set(this.states.map((s) => s.name));
+    // Declared names, also of states whose shape failed (already reported): their equations are
+    // still equations for a state.
+    const stateNames = new Set(l.states.map((s) => s.name.name).filter((n) => n !== "<missing>"));
     // Initial states: zeros, ones, learned, or an expression of params and the first observation.
     for (const s of l.states) {
       const st = this.states.find((x) => x.name === s.name.name);
@@ -1012,7 +1038,11 @@ class Checker {
             return this.err("RNN-E024", e.nameSpan, `data set '${obj.name}' has no field '${e.name}'`, { hints: [...didYouMean(e.name, fields), `fields: ${fields.join(", ")}`] });
           }
           if ((FIELDS[info.kind].dims as readonly string[]).includes(e.name)) {
-            return this.err("RNN-E045", e.span, `'${obj.name}.${e.name}' is a size; bind it to a dim first: \`dims { X = ${obj.name}.${e.name} }\``);
+            const ref = closest(e.name, FIELDS[info.kind].refs);
+            return this.err("RNN-E045", e.span, `'${obj.name}.${e.name}' is a size, not data`, {
+              label: `the number of ${e.name}`,
+              hints: [...(ref ? [`did you mean '${obj.name}.${ref}'?`] : []), `to use the size, bind it to a dim: \`dims { X = ${obj.name}.${e.name} }\``],
+            });
           }
           return { k: "dataref", data: obj.name, field: e.name };
         }
@@ -1243,6 +1273,11 @@ class Checker {
   }
 
   private matmulHint(l: Extract<Val, { k: "tensor" }>, r: Extract<Val, { k: "tensor" }>): string[] {
+    if (l.diag && r.shape.length >= 1) {
+      const d = printNum(l.shape[0]!);
+      return [`a diag[${d}] parameter acts as a diagonal ${d} x ${d} matrix: the right side must have ${d} entries`];
+    }
+    if (r.diag || l.diag) return [];
     if (l.shape.length === 1 && r.shape.length === 1) return ["both sides are vectors; for an elementwise product use *"];
     if (l.shape.length === 2 && r.shape.length === 2 && dimsEqual(l.shape[0]!, r.shape[0]!, this.dimEnv)) return ["did you mean to transpose one side? transpose(X)"];
     if (l.shape.length === 2 && r.shape.length === 1) return [`the right side must have ${printNum(l.shape[1]!)} entries to match the matrix's columns`];
@@ -1280,7 +1315,7 @@ class Checker {
     const binders = e.args.filter((a): a is Extract<A.Arg, { kind: "binder" }> => a.kind === "binder");
     const noNamed = (allowed: string[] = []): boolean => {
       for (const a of named) if (!allowed.includes(a.name)) {
-        this.err("RNN-E014", a.nameSpan, `${name}() has no argument '${a.name}'`, { hints: allowed.length ? [`it takes: ${allowed.join(", ")}`] : [] });
+        this.err("RNN-E014", a.nameSpan, `${name}() has no argument '${a.name}'`, { hints: allowed.length ? [`it takes: ${allowed.join(", ")}`] : ELEMENTWISE_UNARY.has(name) ? [`${name} takes one argument and no named ones: ${name}(x)`] : [`${name}() takes no named arguments`] });
         return false;
       }
       if (binders.length > 0 && !REDUCTIONS.has(name)) {
@@ -1545,7 +1580,12 @@ class Checker {
         const tv = evalNum(t, this.dimEnv);
         const dv = evalNum(dim, this.dimEnv);
         if (sv !== undefined && tv !== undefined && (sv < 0 || tv > (dv ?? Infinity) || tv <= sv)) {
-          return this.err("RNN-E016", item.span, `slice ${printNum(s)}:${printNum(t)} = ${sv}:${tv} is ${tv <= sv ? "empty" : "out of range"} for an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`);
+          const written = `${item.start ? printExpr(item.start) : ""}:${item.stop ? printExpr(item.stop) : ""}`;
+          const values = `${sv}:${tv}`;
+          return this.err("RNN-E016", item.span, `slice ${written}${written === values ? "" : ` = ${values}`} is ${tv <= sv ? "empty" : "out of range"} for an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`, {
+            label: tv <= sv ? "this selects nothing" : sv < 0 ? `starts before 0` : `ends after ${dv}`,
+            hints: ["slices are half-open, start:stop, with 0 <= start < stop <= the axis size"],
+          });
         }
         const len = simplify(num("-", t, s), this.dimEnv);
         const full = dimsEqual(s, 0, this.dimEnv) === true && dimsEqual(t, dim, this.dimEnv) === true;
@@ -1561,7 +1601,11 @@ class Checker {
       if (item.value.kind === "name" && c.comp.some((x) => x.v === (item.value as { name: string }).name)) {
         const cv = c.comp.find((x) => x.v === (item.value as { name: string }).name)!;
         if (dimsEqual(cv.axis, dim, this.dimEnv) !== true) {
-          return this.err("RNN-E018", item.span, `'${cv.v}' ranges over ${cv.axisName} = ${printNum(cv.axis)}, but this axis has size ${this.showShape([dim])}`);
+          const dv = evalNum(dim, this.dimEnv);
+          return this.err("RNN-E018", item.span, `'${cv.v}' ranges over ${cv.axisName} = ${printNum(cv.axis)}, but it indexes an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`, {
+            label: `this axis has size ${printNum(dim)}`,
+            hints: [`'${cv.v}' may only index axes of size ${cv.axisName}`],
+          });
         }
         if (cur.comp.includes(cv.v)) return this.err("RNN-E018", item.span, `'${cv.v}' is used twice as an index`);
         compVars.push({ v: cv.v, axisPos: axis, span: item.span });
@@ -1619,6 +1663,11 @@ class Checker {
     const c = this.ctx(new GraphBuilder("x"), "observe");
     if (e.kind === "name") {
       const s = this.syms.get(e.name);
+      // A declaration whose shape failed has been reported; settings that name it stay quiet.
+      if (s && (s.kind === "obs" || s.kind === "state" || s.kind === "param") && !s.shape) {
+        this.used.add(e.name);
+        return { k: "err" };
+      }
       if (s?.kind === "obs") {
         this.used.add(e.name);
         return { k: "tensor", ref: e.name, shape: s.shape ?? [], comp: [] };
@@ -1634,6 +1683,9 @@ class Checker {
   }
 
   private warnUnused(): void {
+    // With errors, a name is often unused only because the equation that uses it failed
+    // (a misspelling, a shape error): the warnings would point at the wrong place.
+    if (this.bag.hasErrors) return;
     for (const s of this.syms.values()) {
       if (this.used.has(s.name)) continue;
       if (s.kind === "param") this.bag.report("RNN-W101", s.span, `parameter '${s.name}' is never used`, { hints: ["remove it, or use it in an equation"] });
@@ -1687,4 +1739,4 @@ export function printExpr(e: A.Expr): string {
   }
 }
 
-void namesIn;
+

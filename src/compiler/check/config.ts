@@ -112,6 +112,8 @@ class Reader {
   /** `z[:N]` → a unit range of a state. */
   units(e: A.Expr): IR.UnitRange | undefined {
     const base = e.kind === "index" ? e.object : e;
+    // A state whose declaration failed, or an unknown name: already reported.
+    if (base.kind === "name" && !this.cx.states.some((s) => s.name === base.name) && this.cx.resolve(base).k === "err") return undefined;
     if (base.kind !== "name" || !this.cx.states.some((s) => s.name === base.name)) {
       return this.error("RNN-E062", e.span, "forced units are a state or a slice of one, e.g. z[:N]", this.cx.states.length ? [`states: ${this.cx.states.map((s) => s.name).join(", ")}`] : []);
     }
@@ -246,7 +248,9 @@ export function checkTrain(block: A.TrainBlock, cx: ConfigContext): IR.TrainPlan
   const seed = num("seed", { min: 0, int: true });
   if (forcing.kind === "sparse" && forcing.every > seqLen) {
     const fe = settings.get("forcing")!;
-    r.error("RNN-E063", fe.value.span, `sparse forcing every ${forcing.every} steps never forces within sequences of ${seqLen} steps`, ["make `every` at most seq_len"]);
+    const everyE = fe.value.kind === "call" ? fe.value.args.find((a) => (a.kind === "named" && a.name === "every") || a.kind === "positional") : undefined;
+    const where = everyE && everyE.kind !== "binder" ? everyE.value.span : fe.value.span;
+    r.error("RNN-E063", where, `sparse forcing every ${forcing.every} steps never forces within sequences of ${seqLen} steps`, [`make \`every\` at most seq_len (${seqLen}), or make the sequences longer`]);
   }
 
   let optimizer: IR.Optimizer = { kind: "radam", lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };

@@ -1,12 +1,14 @@
 // Signatures of the built-in data sources the checker knows: their arguments (with defaults and
-// ranges) and the fields they expose. The runtime's generators implement the same names; a test
-// keeps the two tables in step.
+// ranges) and the fields they expose. Series signatures are read from the runtime's generator
+// table (plain data); the task generators copy this table's defaults and a test keeps them in step.
+import { GENERATORS } from "../../runtime/data/generators.js";
 
 export type ArgType = "int" | "number" | "bool" | "string";
 
 export interface ArgSpec {
   type: ArgType;
-  default: number | boolean | string;
+  /** Absent: the runtime derives it (e.g. test_steps defaults to steps). */
+  default?: number | boolean | string;
   min?: number;
   max?: number;
   doc: string;
@@ -20,45 +22,34 @@ export interface SourceSpec {
   sizes: (args: Record<string, number | boolean | string>) => Record<string, number>;
 }
 
-const seriesArgs = (dt: number, transient: number): Record<string, ArgSpec> => ({
-  steps: { type: "int", default: 100000, min: 10, doc: "samples in the training trajectory" },
-  test_steps: { type: "int", default: 100000, min: 10, doc: "samples in the test trajectory (a separate continuation)" },
-  dt: { type: "number", default: dt, min: 1e-6, doc: "sampling interval (RK4 step)" },
-  transient: { type: "int", default: transient, min: 0, doc: "initial samples discarded" },
-  standardize: { type: "bool", default: true, doc: "z-score every dimension with the training statistics" },
-  noise: { type: "number", default: 0, min: 0, doc: "observation noise std, relative to each dimension's std" },
-  seed: { type: "int", default: 0, min: 0, doc: "seed of the initial condition and noise" },
-});
+/** Series generators: their signatures come from the runtime's table, plus the seed of their data stream. */
+function seriesSources(): Record<string, SourceSpec> {
+  const out: Record<string, SourceSpec> = {};
+  for (const g of Object.values(GENERATORS)) {
+    const args: Record<string, ArgSpec> = {};
+    for (const p of g.params) {
+      const spec: ArgSpec = {
+        type: p.type === "float" ? "number" : p.type,
+        doc: p.description,
+        ...(typeof p.default === "object" ? {} : { default: p.default }),
+        ...(p.min !== undefined ? { min: p.exclusiveMin ? p.min + Number.EPSILON : p.min } : {}),
+        ...(p.max !== undefined ? { max: p.max } : {}),
+      };
+      args[p.name] = spec;
+    }
+    args["seed"] = { type: "int", default: 0, min: 0, doc: "seed of the initial condition and noise" };
+    out[g.name] = {
+      kind: "series",
+      doc: g.description,
+      args,
+      sizes: (a) => ({ features: g.features(a as Record<string, number | boolean>) }),
+    };
+  }
+  return out;
+}
 
 export const SOURCES: Record<string, SourceSpec> = {
-  lorenz63: {
-    kind: "series",
-    doc: "Lorenz-63 (sigma 10, rho 28, beta 8/3)",
-    args: seriesArgs(0.01, 1000),
-    sizes: () => ({ features: 3 }),
-  },
-  rossler: {
-    kind: "series",
-    doc: "Rössler (a 0.2, b 0.2, c 5.7)",
-    args: seriesArgs(0.05, 1000),
-    sizes: () => ({ features: 3 }),
-  },
-  lorenz96: {
-    kind: "series",
-    doc: "Lorenz-96 with n variables and forcing F",
-    args: {
-      ...seriesArgs(0.01, 1000),
-      n: { type: "int", default: 10, min: 4, doc: "number of variables" },
-      forcing: { type: "number", default: 8, doc: "forcing F" },
-    },
-    sizes: (a) => ({ features: Number(a["n"]) }),
-  },
-  bursting_neuron: {
-    kind: "series",
-    doc: "Hindmarsh-Rose bursting neuron (3 variables)",
-    args: seriesArgs(0.05, 2000),
-    sizes: () => ({ features: 3 }),
-  },
+  ...seriesSources(),
   flipflop: {
     kind: "task",
     doc: "N-bit flip-flop: pulses of ±1 per channel; the target holds the last pulse",
@@ -104,7 +95,7 @@ export const SOURCES: Record<string, SourceSpec> = {
     doc: "sequence-to-one memory: recall the sum of a short symbol sequence at a marker",
     args: {
       trials: { type: "int", default: 800, min: 1, doc: "trials" },
-      steps: { type: "int", default: 50, min: 10, doc: "sequence length" },
+      steps: { type: "int", default: 50, min: 12, doc: "sequence length (the recall marker sits 5 steps before the end)" },
       vocab: { type: "int", default: 8, min: 2, doc: "symbols 1..vocab-1" },
       test_trials: { type: "int", default: 200, min: 1, doc: "trials in the test set" },
       seed: { type: "int", default: 0, min: 0, doc: "seed" },

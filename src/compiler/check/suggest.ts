@@ -1,36 +1,64 @@
 // "did you mean" suggestions by edit distance.
 
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbouring letters ('alhpa' → 'alpha' is one edit), ignoring case. */
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  const A = a.toLowerCase();
+  const B = b.toLowerCase();
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= m; i++) {
-    const cur = [i];
     for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      const cost = A[i - 1] === B[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && A[i - 1] === B[j - 2] && A[i - 2] === B[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    prev = cur;
   }
-  return prev[n]!;
+  return d[m]![n]!;
 }
+
+/** Names other tools and papers use for things rnnc spells differently. */
+const SYNONYMS: Record<string, string[]> = {
+  learning_rate: ["lr"], lrate: ["lr"], optimiser: ["optimizer"], optim: ["optimizer"],
+  n_epochs: ["epochs"], num_epochs: ["epochs"], max_epochs: ["epochs"],
+  batchsize: ["batch_size"], batch: ["batch_size"], sequence_length: ["seq_len"], seq_length: ["seq_len"],
+  xavier: ["glorot"], xavier_uniform: ["glorot"], glorot_uniform: ["glorot"], xavier_normal: ["glorot_normal"],
+  he: ["kaiming"], he_uniform: ["kaiming"], he_normal: ["kaiming"], kaiming_uniform: ["kaiming"], kaiming_normal: ["kaiming"],
+  randn: ["normal"], gaussian: ["normal"], zero: ["zeros"], one: ["ones"], eye: ["identity"],
+  no_self_connections: ["no_autapses"], zero_diagonal: ["offdiag"], nonnegative: ["positive"], nonneg: ["positive"],
+  fixed: ["frozen"], untrainable: ["frozen"], std: ["sigma"], logistic: ["sigmoid"],
+  state: ["latent"], states: ["latent"], parameters: ["params"], observation: ["observe"], output: ["observe"], training: ["train"],
+  roessler: ["rossler"], lorenz: ["lorenz63"], hindmarsh_rose: ["bursting_neuron"],
+  mse_loss: ["mse"], l1: ["mae"], l2_loss: ["mse"], teacher_forcing: ["forcing"], tf: ["forcing"],
+  dstsp_bins: ["bins"], dsp: ["dstsp"], klx: ["dstsp"], hellinger: ["dh"], prediction_error: ["pe"],
+};
 
 /** The closest candidate within a distance that scales with the word's length, if any. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const cands = [...candidates].filter((c) => c !== word);
+  for (const s of SYNONYMS[word.toLowerCase()] ?? []) if (cands.includes(s)) return s;
   let best: string | undefined;
   let bestD = Infinity;
-  const limit = Math.max(1, Math.floor(word.length / 3) + (word.length > 5 ? 1 : 0));
-  for (const c of candidates) {
-    if (c === word) continue;
+  // One-letter names (dims such as M, N, K) are all one edit apart: suggest only a change of case.
+  const limit = word.length <= 1 ? 0 : Math.max(1, Math.floor(word.length / 3) + (word.length > 5 ? 1 : 0));
+  for (const c of cands) {
     const d = editDistance(word, c);
     if (d < bestD || (d === bestD && best !== undefined && c < best)) {
       best = c;
       bestD = d;
     }
   }
-  if (best === undefined) return undefined;
-  const sameCase = best.toLowerCase() === word.toLowerCase();
-  return bestD <= limit || sameCase ? best : undefined;
+  if (best !== undefined && bestD <= limit) return best;
+  // A clipped or extended spelling: 'diagonal' for 'diag', 'optim' for 'optimizer'.
+  const lw = word.toLowerCase();
+  const pre = cands.filter((c) => {
+    const lc = c.toLowerCase();
+    const [short, long] = lc.length <= lw.length ? [lc, lw] : [lw, lc];
+    return short.length >= 3 && short.length * 2 >= long.length && long.startsWith(short);
+  });
+  return pre.sort((a, b) => Math.abs(a.length - word.length) - Math.abs(b.length - word.length) || (a < b ? -1 : 1))[0];
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string[] {

@@ -25,7 +25,7 @@ export const OP_NAMES = [
   "add", "sub", "mul", "div", "pow", "maximum", "minimum",
   "neg", "relu", "tanh", "sigmoid", "softplus", "exp", "log", "sqrt", "abs", "square", "sign", "clip",
   "matmul", "slice", "concat", "reshape", "transpose", "broadcast",
-  "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "const", "eye", "noise", "dale_sign",
+  "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "const", "eye", "noise", "dale_sign", "heaviside", "pad",
 ];
 
 const graph = obj({

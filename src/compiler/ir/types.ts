@@ -34,7 +34,10 @@ export type OpName =
   | "const"         // attrs.value (a scalar number), shape []
   | "eye"           // identity matrix of eqn.shape
   | "noise"         // a standard normal sample of eqn.shape (scaled explicitly by a following mul)
-  | "dale_sign";    // +1 for the first round(excitatory * n) entries, -1 for the rest
+  | "dale_sign"     // +1 for the first round(excitatory * n) entries, -1 for the rest
+  // used by derivatives (passes/autodiff.ts)
+  | "heaviside"     // 1 where x > 0, attrs.at0 where x == 0, else 0
+  | "pad";          // inverse of slice: x placed at attrs.start along attrs.axis in zeros of eqn.shape
 
 export interface Eqn {
   out: string;
@@ -182,8 +185,8 @@ export interface TrainPlan {
   clip: { kind: "none" } | { kind: "norm"; max: number } | { kind: "value"; max: number };
   regularize: Regularizer[];
   seed: number;
-  /** Where each setting came from: the spec or rnnc's default (the CLI adds `--set`). */
-  origin: Record<string, "spec" | "default">;
+  /** Where each setting came from: rnnc's default, the spec, or the command line (--set, --epochs, --seed). */
+  origin: Record<string, "spec" | "default" | "cli">;
 }
 
 export type Measure =

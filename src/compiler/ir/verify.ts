@@ -165,6 +165,12 @@ function checkEqn(e: Eqn, args: Shape[], env: (n: string) => number | undefined)
     case "const": return e.shape.length === 0 && e.attrs?.["value"] !== undefined ? undefined : "a const is a scalar with a value";
     case "eye": return e.shape.length === 2 ? undefined : "eye is a matrix";
     case "noise": return args.length === 0 ? undefined : "noise takes no operands";
+    case "heaviside": return args.length === 1 && eq(args[0]!, e.shape) ? undefined : "heaviside is elementwise";
+    case "pad": {
+      const axis = evalNum(e.attrs?.["axis"] as NumExpr, env);
+      if (axis === undefined || !args[0] || args[0].length !== e.shape.length) return "pad keeps the rank";
+      return undefined;
+    }
     case "dale_sign": return args.length === 0 && e.shape.length === 1 && e.attrs?.["excitatory"] !== undefined ? undefined : "dale_sign is a vector with an excitatory fraction";
   }
   return undefined;

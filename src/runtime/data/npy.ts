@@ -447,7 +447,7 @@ export function parseNpz(bytes: Uint8Array, file: string, opts: { members?: stri
       const have = [...entries.keys()].map((k) => `'${k}'`).join(", ") || "none";
       throw dataError(file, `no member '${name}' in the archive (members: ${have})`);
     }
-    out.set(name, parseNpy(extractZipEntry(bytes, entry, file), `${file}:${name}`));
+    out.set(name, parseNpy(extractZipEntry(bytes, entry, file, name), `${file}:${name}`));
   }
   return out;
 }

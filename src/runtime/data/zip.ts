@@ -169,9 +169,12 @@ export function listZipEntries(bytes: Uint8Array, file: string): ZipEntry[] {
   return entries;
 }
 
-/** Decompress one member and check its CRC. `file` is used in error messages only. */
-export function extractZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
-  const where = `${file}:${entry.name}`;
+/**
+ * Decompress one member and check its CRC. Error messages name it `<file>:<label>` (the label
+ * defaults to the entry name; .npz readers pass the member name without `.npy`).
+ */
+export function extractZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string, label: string = entry.name): Uint8Array {
+  const where = `${file}:${label}`;
   if (entry.flags & 1) throw dataError(where, "encrypted zip members are not supported");
   const dv = view(bytes);
   const lh = entry.localHeaderOffset;
@@ -190,7 +193,8 @@ export function extractZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string
     data = raw;
   } else if (entry.method === 8) {
     try {
-      data = zlib.inflateRawSync(raw);
+      const out = zlib.inflateRawSync(raw);
+      data = new Uint8Array(out.buffer, out.byteOffset, out.length); // a plain view, not a Buffer
     } catch (e) {
       throw dataError(where, `corrupt deflate data (${(e as Error).message})`);
     }
@@ -290,5 +294,12 @@ export function encodeZip(members: ZipMemberInput[], opts: { compress?: boolean;
   edv.setUint32(12, cdSize, true);
   edv.setUint32(16, cdOffset, true);
 
-  return Buffer.concat([...chunks, ...central, eocd]);
+  const parts = [...chunks, ...central, eocd];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
 }
