@@ -1,5 +1,5 @@
 // Front door of the grammar stage: text → tokens → CST → AST, with syntax diagnostics.
-import { EOF, type IRecognitionException, type IToken, type TokenType } from "./chevrotain.js";
+import { EOF, tokenMatcher, type IRecognitionException, type IToken, type TokenType } from "./chevrotain.js";
 import type { SpecFile, Span } from "./ast.js";
 import { fileToAst, tokenSpan } from "./cst-to-ast.js";
 import { parser } from "./parser.js";
@@ -156,12 +156,28 @@ function reportLookAlike(t: IToken, bag: DiagnosticBag): void {
   }
   const ascii = T.lookAlikes.get(t.tokenType);
   if (ascii !== undefined) {
+    const shown = ascii === "'" ? "an ASCII apostrophe (')" : `'${ascii}'`;
     bag.report("RNN-E001", tokenSpan(t), `unexpected character '${t.image}' (${codePoint(t.image)})`, {
-      label: `looks like '${ascii}' but is not ASCII`,
-      hints: [`write '${ascii}' instead of '${t.image}'`],
+      label: `looks like ${ascii === "'" ? "a prime" : shown} but is not ASCII`,
+      hints: [`write ${shown} instead of '${t.image}'`],
     });
   }
 }
+
+/** Symbols from formulas that have a spelled-out form in the language. */
+const SYMBOL_HINTS: Record<string, string> = {
+  "√": "write sqrt(x) for a square root",
+  "∑": "write sum(x) or sum(b in B: ...) for a sum",
+  "∏": "there is no product reduction; write the factors with *",
+  "⊙": "write '*' for the elementwise product",
+  "∘": "write '*' for the elementwise product",
+  "⊗": "write '@' for a matrix product",
+  "←": "equations are written with '=': `z' = ...`",
+  "→": "equations are written with '=': `z' = ...`",
+  "≈": "comparisons are written ==, !=, <, <=, > and >=",
+  "∞": "there is no infinity; use a large number such as 1e9",
+  "…": "write the elements out; there is no ellipsis",
+};
 
 /** Tokens that can start a top-level declaration: where parsing resumes after junk at the top level. */
 const TOP_KEYWORDS = ["model", "data", "dims", "params", "const", "let", "fn", "input", "latent", "observe", "train", "eval"];
@@ -193,7 +209,9 @@ export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
       cp < 32 || (cp >= 127 && cp < 160) ? `unexpected control character ${codePoint(shown)}` : `unexpected character '${shown}'`,
       {
         label: "not part of the .rnn language",
-        hints: isNonAscii
+        hints: SYMBOL_HINTS[[...shown][0] ?? ""]
+          ? [SYMBOL_HINTS[[...shown][0]!]!]
+          : isNonAscii
           ? ["the .rnn language is written in ASCII: spell symbols out ('alpha' for 'α', '*' for '×', sqrt(x) for '√x')"]
           : ch.startsWith("`") ? ["strings are written in double quotes"] : ch.startsWith("'") ? [] : [],
       },
@@ -202,6 +220,16 @@ export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
   const toks = lexed.tokens;
   const comments = (lexed.groups["comments"] as IToken[] | undefined) ?? [];
   for (const t of toks) if (t.tokenType !== T.Identifier && t.tokenType.CATEGORIES?.length) reportLookAlike(t, bag);
+  // A prime marks the next value of a state and follows its name (z'); the grammar accepts it
+  // after any operand, so other uses (0.5', (a + b)', x[0]') are reported here.
+  toks.forEach((t, i) => {
+    const prev = toks[i - 1];
+    if (!tokenMatcher(t, T.Prime) || (prev && tokenMatcher(prev, T.Identifier))) return;
+    bag.report("RNN-E002", tokenSpan(t), "a prime (') must follow the name of a state", {
+      label: "not after a name",
+      hints: ["the next value of a state is written z' (in an equation: z' = ..., or read: tanh(c'))"],
+    });
+  });
   for (const s of (lexed.groups["oddspace"] as IToken[] | undefined) ?? []) {
     if (s.startOffset === 0 && s.image === "\uFEFF") continue; // a byte-order mark is harmless
     const ch = s.image[0]!;
@@ -268,12 +296,18 @@ export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
       // A backstop for the estimate above: the stack a caller leaves us varies.
       if (!isStackOverflow(e)) throw e;
       parser.input = [];
-      return tooDeep(bag, input[0] ? tokenSpan(input[0]) : endOfFileSpan(text), toks, comments);
+      return tooDeep(bag, input[0] ? tokenSpan(input[0]) : endOfFileSpan(text, toks), toks, comments);
     }
     if (!cst) cst = part;
-    else (cst.children["topItem"] ??= []).push(...(part.children["topItem"] ?? []));
-    errors.push(...parser.errors);
-    const stop = parser.errors.find((e) => (e.context?.ruleStack ?? []).length <= 1 && e.token.tokenType !== EOF);
+    else {
+      // Loops, not push(...xs): spreading 100k+ items overflows the stack.
+      const items = (cst.children["topItem"] ??= []);
+      for (const item of part.children["topItem"] ?? []) items.push(item);
+    }
+    for (const err of parser.errors) errors.push(err);
+    // Resume only where `file` stopped: errors Chevrotain recovered from inside the file already
+    // had the rest of the file parsed (resuming after them re-parsed it once per error: quadratic).
+    const stop = parser.errors.find((e) => e.name === "NotAllInputParsedException" && e.token.tokenType !== EOF);
     if (!stop) break;
     const at = input.findIndex((t) => t.startOffset === stop.token.startOffset);
     const next = input.findIndex((t, i) => i > at && TOP_STARTERS.has(t.tokenType));

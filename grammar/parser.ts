@@ -25,6 +25,9 @@ const expectedOnly: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ expectedIterationPaths }) => firstTokens([expectedIterationPaths]),
 };
 
+/** Errors recovered from inside one repetition before the parser gives up on it (see below). */
+export const MAX_NESTED_RECOVERIES = 1e9;
+
 export class RnnParser extends CstParser {
   constructor(validate = process.env["RNNC_VALIDATE_GRAMMAR"] === "1") {
     super(T.allTokens, {
@@ -37,6 +40,22 @@ export class RnnParser extends CstParser {
       skipValidations: !validate,
     });
     this.performSelfAnalysis();
+    // Chevrotain re-enters a repetition recursively after each error it recovers from inside it, so
+    // a few thousand errors in one block (a damaged file) would exhaust the stack. Past a limit it
+    // stops recovering there: the rest of the block is one error, and parsing resumes at the next
+    // top-level declaration (grammar/index.ts).
+    const self = this as unknown as { attemptInRepetitionRecovery: (...args: unknown[]) => void };
+    const recover = self.attemptInRepetitionRecovery;
+    let depth = 0;
+    self.attemptInRepetitionRecovery = function (this: unknown, ...args: unknown[]): void {
+      if (depth >= MAX_NESTED_RECOVERIES) return;
+      depth++;
+      try {
+        recover.apply(this, args);
+      } finally {
+        depth--;
+      }
+    };
   }
 
   public file = this.RULE("file", () => {

@@ -12,7 +12,7 @@ import { evaluate, type Scores } from "../runtime/eval/evaluate.js";
 import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
 import { Prng } from "../runtime/train/prng.js";
-import { freshCursor, train, type TrainEvent, type TrainState } from "../runtime/train/trainer.js";
+import { freshCursor, train, type Tier, type TrainEvent, type TrainState } from "../runtime/train/trainer.js";
 import { appendMetric, createRunDir, defaultRunDir, modelHash, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
 import { EXIT, UsageError } from "./main.js";
@@ -27,6 +27,7 @@ export interface TrainOpts {
   set: string[];
   resume?: string;
   backend: string;
+  tier: string;
   json?: boolean;
   printConfig?: boolean;
   initParams?: string;
@@ -79,8 +80,11 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     return EXIT.ok;
   }
 
+  if (!["auto", "graph", "fused"].includes(opts.tier)) throw new UsageError(`unknown --tier '${opts.tier}' (auto, graph, fused)`);
   const sel = await selectBackend(backendChoice);
   const tf = sel.tf;
+  // The fused kernel runs in JavaScript; native/GPU backends run whole tfjs graphs faster.
+  const tier: Tier = opts.tier === "auto" ? (sel.name === "cpu" || sel.name === "wasm" ? "fused" : "graph") : (opts.tier as Tier);
 
   // Run directory: fresh, or the one being resumed.
   let dir: string;
@@ -111,8 +115,8 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   createRunDir(dir);
 
   say(`rnnc: training ${program.model.name} (${spec}) on ${[...data.values()].map((d) => d.description).join(", ")}`);
-  say(`rnnc: backend ${describeBackendSelection(sel)}; run directory ${dir}`);
-  if (json) out(JSON.stringify({ type: "config", backend: sel.name, dir, model: program.model.name }));
+  say(`rnnc: ${tier} tier on backend ${describeBackendSelection(sel)}; run directory ${dir}`);
+  if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier, dir, model: program.model.name }));
 
   const evalPlan = program.eval;
   const testData = evalPlan ? data.get(evalPlan.from.data) : undefined;
@@ -148,6 +152,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   };
 
   const result = await train({
+    tier,
     tf,
     program,
     data,

@@ -17,6 +17,7 @@ export function registerTrain(program: Command, setCode: (c: number) => void): v
     .option("--resume <dir>", "continue an interrupted run exactly")
     .option("--init-params <file>", "start from parameters in a .npz (named as in the spec)")
     .option("--backend <name>", "auto | node-gpu | node | wasm | cpu", "auto")
+    .option("--tier <tier>", "auto | graph | fused (auto: fused on CPU backends, graph on GPU/native ones)", "auto")
     .option("--json", "print JSON-lines events instead of text")
     .option("--no-progress", "no progress bar even on a terminal")
     .option("--print-config", "print the resolved settings with their origin and exit")

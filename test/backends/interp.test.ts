@@ -85,7 +85,7 @@ interface ModelFixture {
   run: { steps: number; x0?: Record<string, Enc>; inputs: Record<string, Enc>; noise?: Enc; latent: Record<string, Enc>; observed: Record<string, Enc> };
 }
 
-const ZOO = ["dendplrnn", "plrnn", "alrnn", "shplrnn", "lstm", "diru", "vanilla_dale", "ctrnn"];
+const ZOO = ["dendplrnn", "dendplrnn_plain", "plrnn", "alrnn", "shplrnn", "lstm", "diru", "vanilla_dale", "ctrnn"];
 
 function bindFor(program: Program, dims: Record<string, number>): Program {
   const sizes: Record<string, number> = {};
@@ -319,6 +319,54 @@ describe("interpreter behaviour", () => {
     expect(() => m.executor("step", 2).run()).toThrow(/bind/);
   });
 
+  it("recomputes parameter-only values when the parameters change (hoisting is per bind)", () => {
+    const program = bindDims(compileSpec("dendplrnn"), {});
+    const fx = JSON.parse(readFileSync(join(FIX, "dendplrnn.json"), "utf8")) as ModelFixture;
+    const raw = decAll(fx.params);
+    const raw2 = { ...raw, H: raw["H"]!.map((v) => v * 0.5) };
+    const states = decAll(fx.step.states);
+    const m = compileModel(program);
+    const a = m.step(m.effectiveParams(raw), states, {}, 3)["z"]!.slice();
+    const b = m.step(m.effectiveParams(raw2), states, {}, 3)["z"]!.slice();
+    const fresh = compileModel(program);
+    expect(Array.from(b)).toEqual(Array.from(fresh.step(fresh.effectiveParams(raw2), states, {}, 3)["z"]!));
+    expect(Array.from(b)).not.toEqual(Array.from(a));
+    // an executor reads the arrays by reference: after an in-place change, bind again
+    const eff = m.effectiveParams(raw);
+    const ex = m.executor("step", 3).bind(eff);
+    (ex.in["z"] as Float64Array).set(states["z"]!);
+    (eff["H"] as Float64Array).set(raw2["H"]!);
+    ex.bind(eff).run();
+    expect(Array.from(ex.out["z"]!)).toEqual(Array.from(b));
+  });
+
+  it("generate: z0 or x0, errors and the t = 0 convention", () => {
+    const program = bindDims(compileSpec("plrnn"), {});
+    const m = compileModel(program);
+    const fx = JSON.parse(readFileSync(join(FIX, "plrnn.json"), "utf8")) as ModelFixture;
+    const eff = m.effectiveParams(decAll(fx.params));
+    expect(() => generate(m, eff, { steps: 3 })).toThrow(/pass x0 or z0/);
+    const x0 = [0.5, -0.5, 1];
+    const a = generate(m, eff, { steps: 3, x0 });
+    expect(a.latent["z"]!.length).toBe(4 * 15);
+    expect(Array.from(a.observed["x"]!.subarray(0, 3))).toEqual(x0);
+    const b = generate(m, eff, { steps: 3, z0: { z: a.latent["z"]!.subarray(0, 15) } });
+    expect(Array.from(b.latent["z"]!)).toEqual(Array.from(a.latent["z"]!));
+    const c = generate(m, eff, { steps: 2, z0: { z: a.latent["z"]!.subarray(15, 30) }, latent: false });
+    expect(c.latent).toEqual({});
+    expect(Array.from(c.observed["x"]!)).toEqual(Array.from(a.observed["x"]!.subarray(3)));
+    expect(() => generate(m, eff, { steps: 2, x0: [1, 2] })).toThrow(/elements/);
+  });
+
+  it("treats names like constructor and __proto__ as plain names", () => {
+    const inputs = [{ name: "constructor", shape: [2], batched: false }, { name: "__proto__", shape: [2], batched: true }, { name: "toString", shape: [2], batched: true }];
+    const m = tiny([{ out: "valueOf", op: "add", args: ["constructor", "__proto__"], shape: [2] }, { out: "hasOwnProperty", op: "mul", args: ["valueOf", "toString"], shape: [2] }], ["hasOwnProperty"], inputs);
+    const eff = m.effectiveParams(Object.fromEntries([["constructor", new Float64Array([1, 2])]]));
+    const out = m.step(eff, {}, Object.fromEntries([["__proto__", [10, 20, 30, 40]], ["toString", [1, 2, 3, 4]]]), 2);
+    expect(Array.from(out["o_hasOwnProperty"]!)).toEqual([11, 44, 93, 168]);
+    expect(() => m.effectiveParams({})).toThrow(/'constructor' is missing/);
+  });
+
   it("allocates nothing per step", () => {
     const program = bindDims(compileSpec("dendplrnn"), {});
     const m = compileModel(program);
@@ -354,6 +402,7 @@ describe("interpreter behaviour", () => {
       globalThis.Float64Array = Orig;
       for (const [k, f] of saved) proto[k] = f;
     }
+    expect(perSteps[0]).toBeGreaterThan(0); // the counter sees generate's result arrays
     expect(perSteps[1]).toBe(perSteps[0]); // allocations per generate call do not grow with the steps
   });
 });

@@ -20,6 +20,10 @@ const OTHER_BUILTINS = ["clip", "concat", "flatten", "transpose", "noise", "maxi
 export const BUILTIN_FUNCTIONS = [...ELEMENTWISE_UNARY, ...REDUCTIONS, ...OTHER_BUILTINS];
 const INITIALIZERS = ["zeros", "ones", "identity", "glorot", "glorot_normal", "kaiming", "orthogonal", "torch_default", "constant", "uniform", "normal", "normalized_pd", "uniform_range"];
 const MODIFIERS = ["offdiag", "no_autapses", "dale", "positive", "frozen"];
+/** Shape errors: silent when they involve a dim whose require clause already failed. */
+/** Inline expansions of fn bodies per spec (a real model needs a few dozen). */
+const MAX_FN_EXPANSIONS = 10_000;
+const SHAPE_CODES = new Set<DiagnosticCode>(["RNN-E012", "RNN-E013", "RNN-E016", "RNN-E017", "RNN-E019", "RNN-E043"]);
 
 export interface TypedSymbol {
   name: string;
@@ -56,6 +60,8 @@ class Checker {
   private dims: IR.Dim[] = [];
   /** Dims named by a require clause that was proved false, and dim errors waiting for the require clauses. */
   private failedRequireDims = new Set<string>();
+  /** States of the latent block being checked that have no next-state equation (RNN-E040). */
+  private missingNext = new Set<string>();
   private pendingDimErrors: { names: string[]; report: () => void }[] = [];
   private requires: IR.Require[] = [];
   private data: IR.DataSource[] = [];
@@ -66,6 +72,9 @@ class Checker {
   private states: IR.State[] = [];
   private observations: IR.Observation[] = [];
   private fns = new Map<string, A.FnDecl>();
+  /** fn bodies expanded so far; bounded because expansion can grow exponentially (see callFn). */
+  private fnExpansions = 0;
+  private firstOverLimitCall: A.Span | undefined;
   private consts = new Map<string, NumExpr>();
   private prelude = new GraphBuilder("p");
   private initG = new GraphBuilder("i");
@@ -79,6 +88,8 @@ class Checker {
     // name; the same mistake is reported once.
     if (this.bag.items.some((d) => d.code === code && d.span.start === span.start && d.span.end === span.end && d.message === message)) return { k: "err" };
     const dims = this.dimsIn(`${message} ${extra.label ?? ""}`);
+    // A shape error about dims whose require clause failed is its consequence (z[:N] with N > M).
+    if (SHAPE_CODES.has(code) && Object.keys(dims).some((n) => this.failedRequireDims.has(n))) return { k: "err" };
     this.bag.report(code, span, message, { ...(Object.keys(dims).length ? { dims } : {}), ...extra });
     return { k: "err" };
   }
@@ -131,6 +142,7 @@ class Checker {
       defaultData: this.data[0]?.name,
       dimEnv: this.dimEnv,
       markUsed: (n) => this.used.add(n),
+      failedRequireDims: this.failedRequireDims,
     };
     const trainBlock = items.find((i): i is A.TrainBlock => i.kind === "train");
     const train = trainBlock ? checkTrain(trainBlock, cfg) : null;
@@ -173,7 +185,7 @@ class Checker {
     const models = items.filter((i) => i.kind === "model");
     if (models.length === 0) {
       const first = items[0]?.span ?? this.file.span;
-      this.err("RNN-E004", { ...first, end: first.start + 1, endLine: first.line, endCol: first.col }, "the spec has no 'model' declaration", {
+      this.err("RNN-E004", { ...first, end: Math.min(first.start + 1, first.end), endLine: first.line, endCol: first.col }, "the spec has no 'model' declaration", {
         hints: ["start the file with `model NAME \"a short description\"`"],
       });
     }
@@ -183,7 +195,7 @@ class Checker {
         const sp = "keywordSpan" in extra ? extra.keywordSpan : extra.span;
         this.err("RNN-E004", sp, `a second '${kind}' ${kind === "model" ? "declaration" : "block"}`, {
           related: [{ span: "keywordSpan" in all[0]! ? (all[0] as A.DimsBlock).keywordSpan : all[0]!.span, message: "the first one is here" }],
-          hints: [kind === "latent" ? "declare several states in one block: `latent h : [H], c : [H] { ... }`" : `merge both into one '${kind}' block`],
+          hints: [kind === "latent" ? "declare several states in one block: `latent h : [H], c : [H] { ... }`" : kind === "model" ? "a file describes one model: keep one 'model' line" : `merge both into one '${kind}' block`],
         });
       }
     }
@@ -268,8 +280,15 @@ class Checker {
       return;
     }
     const shown = callee.kind === "name" ? callee.name : callee.kind === "member" ? callee.name : "?";
+    if (SOURCES[shown]) {
+      this.err("RNN-E060", callee.span, `'${shown}' is a built-in data source: write 'builtin.${shown}'`, {
+        label: `write 'builtin.${shown}'`,
+        hints: [`e.g. \`data ${name} = builtin.${shown}(...)\``],
+      });
+      return;
+    }
     this.err("RNN-E060", callee.span, `unknown data source '${shown}'`, {
-      hints: [...didYouMean(shown, ["file", ...Object.keys(SOURCES)]), "a data set is `builtin.NAME(...)` or `file(\"path\")`"],
+      hints: [...didYouMean(shown, ["file", ...Object.keys(SOURCES)]).map((h) => (h.includes("'file'") ? h : h.replace("'", "'builtin."))), "a data set is `builtin.NAME(...)` or `file(\"path\")`"],
     });
   }
 
@@ -304,7 +323,11 @@ class Checker {
           continue;
         }
         if ((s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max)) {
-          const bounds = [s.min !== undefined ? `>= ${s.min}` : "", s.max !== undefined ? `<= ${s.max}` : ""].filter(Boolean).join(" and ");
+          // An exclusive lower bound is stored as min + epsilon (sources.ts): show it as `> min`.
+          const near = s.min !== undefined ? Math.round(s.min) : 0;
+          const exclusive = s.min !== undefined && s.min !== near && Math.abs(s.min - near) < 1e-9;
+          const lo = s.min === undefined ? "" : exclusive ? `> ${near}` : `>= ${s.min}`;
+          const bounds = [lo, s.max !== undefined ? `<= ${s.max}` : ""].filter(Boolean).join(" and ");
           this.err("RNN-E063", a.value.span, `'${a.name}' = ${v} is out of range: it must be ${bounds}`, { hints: [`${a.name}: ${s.doc}`] });
           continue;
         }
@@ -396,6 +419,16 @@ class Checker {
       this.dims.push({ name, source: { kind: "data", data: dataName, field: v.name }, ...(known !== undefined ? { value: known } : {}) });
       return;
     }
+    // A data field inside arithmetic (M = lorenz.features * 5): it binds a dim only by itself.
+    const field = findDataField(v, (n) => this.syms.get(n)?.kind === "data");
+    if (field) {
+      this.err("RNN-E020", field.span, `'${printExpr(field)}' can only bind a dim by itself, not inside an expression`, {
+        label: "bind this to a dim of its own",
+        hints: [`write \`N = ${printExpr(field)}\` and define ${name} from N, e.g. \`${name} = ${printExpr(v).replace(printExpr(field), "N")}\``],
+        dims: {},
+      });
+      return;
+    }
     const e = this.scalar(v, { allowUnknown: true, dimsOnly: true });
     if (e === undefined) return;
     const value = evalNum(e, this.dimEnv);
@@ -457,6 +490,10 @@ class Checker {
   private scalar(e: A.Expr, opts: { allowUnknown: boolean; dimsOnly?: boolean }): NumExpr | undefined {
     switch (e.kind) {
       case "num":
+        if (e.unit && opts.dimsOnly) {
+          this.err("RNN-E065", e.span, `a dim is a plain number, without a unit ('${e.unit}')`, { label: `write ${e.text}` });
+          return undefined;
+        }
         return e.value;
       case "name": {
         const s = this.syms.get(e.name);
@@ -691,6 +728,12 @@ class Checker {
       this.err("RNN-E030", e.span, "an initializer is a name such as glorot or a call such as uniform(-0.1, 0.1)");
       return undefined;
     }
+    if (!INITIALIZERS.includes(name) && this.syms.has(name)) {
+      this.err("RNN-E030", nameSpan, `'${name}' is ${describeKind(this.syms.get(name)!.kind)}, not an initializer`, {
+        hints: [`initializers: ${INITIALIZERS.join(", ")}`],
+      });
+      return undefined;
+    }
     if (!INITIALIZERS.includes(name)) {
       this.err("RNN-E030", nameSpan, `unknown initializer '${name}'`, { hints: [...didYouMean(name, INITIALIZERS), `initializers: ${INITIALIZERS.join(", ")}`] });
       return undefined;
@@ -797,6 +840,16 @@ class Checker {
       this.err("RNN-E024", src.span, `inputs are read from the task's 'input' field, not '${field}'`, { hints: [`write \`from ${data}\``] });
       return;
     }
+    // The declared size must be the task's number of inputs (when the checker knows it).
+    const known = info?.sizes["inputs"];
+    const declared = shape.length === 1 ? evalNum(shape[0]!, this.dimEnv) : undefined;
+    if (known !== undefined && (shape.length !== 1 || (declared !== undefined && declared !== known))) {
+      this.err("RNN-E043", i.type.span, `input '${i.name.name}' is declared ${this.showShape(shape)}, but '${data}' has ${known} input${known === 1 ? "" : "s"} per step`, {
+        label: `'${data}' gives [${known}]`,
+        hints: [`bind the size to the data: \`dims { I = ${data}.inputs }\` and \`input ${i.name.name} : [I] from ${data}\``],
+      });
+      return;
+    }
     this.syms.get(i.name.name)!.shape = shape;
     this.inputs.push({ name: i.name.name, shape, data, field });
   }
@@ -835,13 +888,17 @@ class Checker {
     const eqs = l.equations;
     const defines = (e: A.Equation) => (e.primed ? `${e.target.name}'` : e.target.name);
     const byKey = new Map<string, A.Equation>();
+    /** States whose equation was (probably) written under a misspelled name: E041 says so already. */
+    const misspelt = new Set<string>();
     for (const e of eqs) {
       const key = defines(e);
       if (e.target.name === "<missing>") continue;
       if (e.primed && !stateNames.has(e.target.name)) {
         const s = this.syms.get(e.target.name);
+        const guess = s ? undefined : closest(e.target.name, stateNames);
+        if (guess) misspelt.add(guess);
         this.err("RNN-E041", e.target.span, s ? `'${e.target.name}' is ${describeKind(s.kind)}, not a state of this latent block; only states have next values` : `'${e.target.name}' is not a state of this latent block`, {
-          hints: [...(s ? [] : didYouMean(e.target.name, stateNames)), `the states of this block: ${[...stateNames].join(", ")}`],
+          hints: [...(guess ? [`did you mean '${guess}'?`] : []), `the states of this block: ${[...stateNames].join(", ")}`],
         });
         continue;
       }
@@ -856,7 +913,8 @@ class Checker {
         const g = this.syms.get(e.target.name);
         if (g) {
           this.err("RNN-E011", e.target.span, `'${e.target.name}' is already declared as ${describeKind(g.kind)}`, {
-            related: [{ span: g.span, message: "declared here" }],
+            label: "declared again here",
+            related: [{ span: g.span, message: "first declared here" }],
             hints: g.kind === "state" ? [`did you mean the next value: \`${e.target.name}' = ...\`?`] : ["choose another name for this binding"],
           });
           continue;
@@ -864,14 +922,32 @@ class Checker {
       }
       byKey.set(key, e);
     }
+    this.missingNext.clear();
     for (const s of stateNames) {
       if (!byKey.has(`${s}'`)) {
+        this.missingNext.add(s);
+        if (misspelt.has(s)) continue;
         const decl = l.states.find((x) => x.name.name === s);
-        if (decl) this.err("RNN-E040", decl.name.span, `state '${s}' has no next-state equation`, { hints: [`add \`${s}' = ...\` to the latent block`] });
+        // Reads of the missing next value are part of the same mistake: shown here, not reported again.
+        const reads: A.Span[] = [];
+        const walk = (x: A.Expr): void => {
+          if (x.kind === "name" && x.primed && x.name === s) reads.push(x.span);
+          for (const ch of childExprs(x)) walk(ch);
+        };
+        for (const e of byKey.values()) walk(e.value);
+        if (decl) {
+          this.err("RNN-E040", decl.name.span, `state '${s}' has no next-state equation`, {
+            label: `'${s}' is declared here`,
+            related: reads.slice(0, 3).map((span) => ({ span, message: `${s}' is read here` })),
+            hints: [`add \`${s}' = ...\` to the latent block`],
+          });
+        }
       }
     }
     const order = this.orderEquations([...byKey.values()], byKey);
     const c = this.ctx(this.stepG, "step");
+    // Equations in a cycle are not checked (the cycle is reported); their names are not unknown.
+    for (const k of byKey.keys()) if (!order.some((e) => defines(e) === k)) c.locals.set(k, { k: "err" });
     for (const e of order) this.checkEquation(e, c);
     for (const st of this.states) {
       const v = c.locals.get(`${st.name}'`);
@@ -902,7 +978,7 @@ class Checker {
         const cycle = chain.slice(chain.indexOf(e));
         this.err("RNN-E042", e.target.span, `equations depend on each other in a cycle: ${[...cycle.map(key), k].join(" -> ")}`, {
           related: cycle.filter((c) => c !== e).map((c) => ({ span: c.target.span, message: `${key(c)} is defined here` })),
-          hints: ["a value may use the next value of a state (h' = o * tanh(c')), but not the other way round too"],
+          hints: [cycle.some((c) => c.primed) ? "a value may use the next value of a state (h' = o * tanh(c')), but not the other way round too" : "a binding cannot depend on itself, not even through others: compute one of them from the state and the parameters alone"],
         });
         for (const c of cycle) state.set(key(c), "done");
         return;
@@ -980,7 +1056,13 @@ class Checker {
     if (v.k === "tensor") {
       if (v.shape.length === 0 && st.shape.length > 0) v = { ...v, ref: c.b.emit("broadcast", [v.ref], st.shape), shape: st.shape };
       if (!this.sameShape(v.shape, st.shape)) {
-        this.err("RNN-E043", e!.span, `the initial value of '${st.name}' has shape ${this.showShape(v.shape)}, but '${st.name}' is declared ${this.showShape(st.shape)}`);
+        const obs = e!.kind === "name" ? this.syms.get(e!.name) : undefined;
+        const n = v.shape.length === 1 ? printNum(v.shape[0]!) : undefined;
+        const m = st.shape.length === 1 ? printNum(st.shape[0]!) : undefined;
+        this.err("RNN-E043", e!.span, `the initial value of '${st.name}' has shape ${this.showShape(v.shape)}, but '${st.name}' is declared ${this.showShape(st.shape)}`, {
+          label: `this is ${this.showShape(v.shape)}`,
+          hints: obs?.kind === "obs" && n && m ? [`the observation stands for the first data sample; fill the other units, e.g. \`concat(${obs.name}, L @ ${obs.name})\` with a parameter \`L : [${m} - ${n}, ${n}]\``] : [],
+        });
         return;
       }
       c.b.outputs[st.name] = c.b.rename(v.ref, `${st.name}_0`);
@@ -1076,6 +1158,7 @@ class Checker {
     if (e.primed) {
       const s = this.syms.get(e.name);
       if (s?.kind === "state" && c.where === "step") {
+        if (this.missingNext.has(e.name)) return { k: "err" }; // reported at the state's declaration
         return this.err("RNN-E040", e.span, `'${e.name}'' is read here but has no equation`, { hints: [`add \`${e.name}' = ...\``] });
       }
       return this.err("RNN-E041", e.span, s ? `'${e.name}' is ${describeKind(s.kind)}; only latent states have next values (${e.name}')` : `unknown name '${e.name}'`);
@@ -1414,7 +1497,10 @@ class Checker {
       const t = ts[i]!;
       const lead = ts[0]!.shape.slice(0, -1);
       if (t.shape.length !== rank || !t.shape.slice(0, -1).every((d, j) => dimsEqual(d, lead[j]!, this.dimEnv) === true)) {
-        return this.err("RNN-E017", pos[i]!.span, `concat of ${this.showShape(ts[0]!.shape)} and ${this.showShape(t.shape)}: all dims but the last must agree`);
+        return this.err("RNN-E017", pos[i]!.span, `concat of ${this.showShape(ts[0]!.shape)} and ${this.showShape(t.shape)}: all dims but the last must agree`, {
+          label: `this is ${this.showShape(t.shape)}`,
+          hints: [t.shape.length !== rank ? `concat joins vectors (or tensors along their last axis), but these have ${rank} and ${t.shape.length} dims` : "concat joins along the last axis; the other dims must be equal"],
+        });
       }
     }
     const comp = ts.reduce<string[]>((acc, t) => this.orderComp(acc, t.comp, c), []);
@@ -1439,7 +1525,10 @@ class Checker {
       shape = this.shapeOf({ dims: p.items, span: p.span }, "noise");
       if (!shape) return { k: "err" };
     }
-    if (!shape) return this.err("RNN-E044", e.span, "noise() needs a shape here: it only defaults to the state's shape in a next-state equation", { hints: ["write noise([M], sigma = 0.1)"] });
+    if (!shape) {
+      const like = this.states[0] ? `[${this.states[0].shape.map((d) => printNum(d)).join(", ")}]` : "[M]";
+      return this.err("RNN-E044", e.span, "noise() needs a shape here: it only defaults to the state's shape in a next-state equation", { hints: [`give the shape: noise(${like}, sigma = ...)`] });
+    }
     let sigma: NumExpr | undefined;
     for (const a of named) {
       if (a.name !== "sigma") {
@@ -1460,6 +1549,13 @@ class Checker {
   private callFn(fn: A.FnDecl, e: Extract<A.Expr, { kind: "call" }>, c: GraphCtx): Val {
     if (c.fnStack.includes(fn.name.name)) {
       return this.err("RNN-E019", e.callee.span, `fn '${fn.name.name}' calls itself (${[...c.fnStack, fn.name.name].join(" -> ")}); fns are expanded inline and cannot recurse`);
+    }
+    // `fn f1(v) = f0(v) + f0(v)`, `fn f2(v) = f1(v) + f1(v)`, ...: each level doubles the inlined
+    // code, so a few lines could take the checker hours and all memory.
+    if (++this.fnExpansions > MAX_FN_EXPANSIONS) {
+      return this.err("RNN-E019", this.firstOverLimitCall ??= e.callee.span, `fns expand to more than ${MAX_FN_EXPANSIONS} inlined calls; the model would be too large`, {
+        hints: ["fns are expanded inline at each call: compute a shared value once in a let binding"],
+      });
     }
     const args = e.args;
     if (args.some((a) => a.kind !== "positional")) return this.err("RNN-E019", e.span, `the arguments of fn '${fn.name.name}' are positional`);
@@ -1522,7 +1618,10 @@ class Checker {
     const s = this.syms.get(axis.name);
     if (!s || s.kind !== "dim") {
       if (!s) return this.err("RNN-E018", axis.span, `'${axis.name}' is not a dim; a comprehension ranges over a declared dim`, { hints: didYouMean(axis.name, [...this.syms.values()].filter((x) => x.kind === "dim").map((x) => x.name)) });
-      return this.err("RNN-E018", axis.span, `'${axis.name}' is ${describeKind(s.kind)}; a comprehension ranges over a dim`);
+      const size = s.shape?.length === 1 && typeof s.shape[0] === "string" ? s.shape[0] : undefined;
+      return this.err("RNN-E018", axis.span, `'${axis.name}' is ${describeKind(s.kind)}; a comprehension ranges over a dim`, {
+        hints: size ? [`to range over the entries of '${axis.name}', use its size: \`${variable.name} in ${size}\``] : [],
+      });
     }
     if (this.syms.has(variable.name) || c.comp.some((x) => x.v === variable.name)) {
       return this.err("RNN-E018", variable.span, `the comprehension variable '${variable.name}' hides another name`, { hints: ["choose a fresh name such as b or k"] });
@@ -1582,7 +1681,7 @@ class Checker {
         if (sv !== undefined && tv !== undefined && (sv < 0 || tv > (dv ?? Infinity) || tv <= sv)) {
           const written = `${item.start ? printExpr(item.start) : ""}:${item.stop ? printExpr(item.stop) : ""}`;
           const values = `${sv}:${tv}`;
-          return this.err("RNN-E016", item.span, `slice ${written}${written === values ? "" : ` = ${values}`} is ${tv <= sv ? "empty" : "out of range"} for an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`, {
+          return this.err("RNN-E016", item.span, `the slice [${written}]${written === values ? "" : ` = [${values}]`} is ${tv <= sv ? "empty" : "out of range"} for an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`, {
             label: tv <= sv ? "this selects nothing" : sv < 0 ? `starts before 0` : `ends after ${dv}`,
             hints: ["slices are half-open, start:stop, with 0 <= start < stop <= the axis size"],
           });
@@ -1618,7 +1717,11 @@ class Checker {
       const ivv = evalNum(i, this.dimEnv);
       const dv = evalNum(dim, this.dimEnv);
       if (ivv !== undefined && (ivv < 0 || (dv !== undefined && ivv >= dv))) {
-        return this.err("RNN-E016", item.span, `index ${ivv} is out of range for an axis of size ${dv ?? printNum(dim)}`);
+        const written = printExpr(item.value);
+        return this.err("RNN-E016", item.span, `index ${written}${written === String(ivv) ? "" : ` = ${ivv}`} is out of range for an axis of size ${printNum(dim)}${dv !== undefined && typeof dim !== "number" ? ` = ${dv}` : ""}`, {
+          label: ivv < 0 ? "before the first entry" : "past the last entry",
+          hints: [dv !== undefined ? `indices start at 0: the last entry is ${typeof dim === "number" ? dv - 1 : `${printNum(dim)} - 1 = ${dv - 1}`}` : "indices start at 0"],
+        });
       }
       const shape = cur.shape.filter((_, j) => j !== axis);
       const sliced = c.b.emit("slice", [cur.ref], [...this.compAxes(cur.comp), ...cur.shape.map((d, j) => (j === axis ? 1 : d))], { axis: cur.comp.length + axis, start: i, stop: simplify(num("+", i, 1), this.dimEnv) }, item.span);
@@ -1689,10 +1792,20 @@ class Checker {
     for (const s of this.syms.values()) {
       if (this.used.has(s.name)) continue;
       if (s.kind === "param") this.bag.report("RNN-W101", s.span, `parameter '${s.name}' is never used`, { hints: ["remove it, or use it in an equation"] });
-      else if (s.kind === "const" || s.kind === "fn") this.bag.report("RNN-W102", s.span, `${describeKind(s.kind)} '${s.name}' is never used`);
+      else if (s.kind === "const" || s.kind === "fn") this.bag.report("RNN-W102", s.span, `${s.kind} '${s.name}' is never used`, { hints: ["remove it, or use it"] });
       else if (s.kind === "data") this.bag.report("RNN-W103", s.span, `data set '${s.name}' is never used`);
     }
   }
+}
+
+/** The first `data.field` inside an expression (not the expression itself). */
+function findDataField(e: A.Expr, isData: (name: string) => boolean): Extract<A.Expr, { kind: "member" }> | undefined {
+  for (const c of childExprs(e)) {
+    if (c.kind === "member" && c.object.kind === "name" && isData(c.object.name)) return c;
+    const inner = findDataField(c, isData);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 function compare(a: number, op: string, b: number): boolean {

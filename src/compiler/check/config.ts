@@ -2,7 +2,7 @@
 // written here once, and the IR records whether each value came from the spec or from here.
 import type * as A from "../../../grammar/ast.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
-import { evalNum, type NumExpr } from "../ir/numexpr.js";
+import { evalNum, namesIn, type NumExpr } from "../ir/numexpr.js";
 import type * as IR from "../ir/types.js";
 import { didYouMean } from "./suggest.js";
 import type { Val } from "./values.js";
@@ -17,6 +17,8 @@ export interface ConfigContext {
   defaultData: string | undefined;
   dimEnv: (name: string) => number | undefined;
   markUsed: (name: string) => void;
+  /** Dims named by a require clause that failed: shape errors about them are its consequence. */
+  failedRequireDims?: ReadonlySet<string>;
 }
 
 /** A call-like option value: `radam(lr = 1e-3)`, `sparse(every = 16)`, or a bare `none`. */
@@ -132,6 +134,16 @@ class Reader {
     const start = bound(item.start, 0);
     const stop = bound(item.stop, st.shape[0]!);
     if (start === undefined || stop === undefined) return undefined;
+    const sv = evalNum(start, this.cx.dimEnv);
+    const tv = evalNum(stop, this.cx.dimEnv);
+    const size = evalNum(st.shape[0]!, this.cx.dimEnv);
+    const involved = [...namesIn(start), ...namesIn(stop), ...namesIn(st.shape[0]!)];
+    if (involved.some((n) => this.cx.failedRequireDims?.has(n))) return undefined;
+    if (sv !== undefined && tv !== undefined && (sv < 0 || tv <= sv || (size !== undefined && tv > size) || !Number.isInteger(sv) || !Number.isInteger(tv))) {
+      return this.error("RNN-E016", item.span, `the forced units [${sv}:${tv}] are ${tv <= sv ? "an empty range" : `not within the ${size ?? "?"} units of '${st.name}'`}`, [
+        "slices are half-open, start:stop, with 0 <= start < stop <= the state's size; usually the observed units: z[:N]",
+      ]);
+    }
     return { state: st.name, start, stop };
   }
 
@@ -186,8 +198,23 @@ export function checkTrain(block: A.TrainBlock, cx: ConfigContext): IR.TrainPlan
         const target = r.dataRef(ch.positional[1]!, "loss target");
         const maskE = ch.args.get("mask");
         const mask = maskE ? r.dataRef(maskE, "mask") : undefined;
+        if (mask && maskE && mask.field !== "mask") {
+          const isTask = cx.dataKinds.get(mask.data)?.kind === "task";
+          r.error("RNN-E062", maskE.span, `the mask is a task's 'mask' field, not '${mask.data}.${mask.field}'`, [isTask ? `write \`mask = ${mask.data}.mask\`` : "a time series has no mask: remove it (every step is compared)"]);
+        }
         if (obs && target) {
           if (target.field === "test") r.error("RNN-E062", ch.positional[1]!.span, "the loss cannot train on the test data");
+          // The observation must have as many entries as the data (when the checker knows the data's size).
+          const info = cx.dataKinds.get(target.data);
+          const what = info?.kind === "task" ? "targets" : "features";
+          const size = info?.sizes[what];
+          const obsSize = obs.shape.length === 1 ? evalNum(obs.shape[0]!, cx.dimEnv) : undefined;
+          const failed = obs.shape.some((d) => [...namesIn(d)].some((n) => cx.failedRequireDims?.has(n)));
+          if (size !== undefined && obsSize !== undefined && size !== obsSize && !failed) {
+            r.error("RNN-E043", out.span, `the observation '${obs.name}' has ${obsSize} entries, but '${target.data}' has ${size} ${what}`, [
+              `declare the observation with the data's size: \`dims { ${typeof obs.shape[0] === "string" ? obs.shape[0] : "N"} = ${target.data}.${what} }\``,
+            ]);
+          }
           loss = { kind: ch.name as "mse", output: obs.name, target, ...(mask ? { mask } : {}) };
         }
       }
@@ -369,7 +396,7 @@ export function checkEval(block: A.EvalBlock, cx: ConfigContext): IR.EvalPlan | 
   const errorsBefore = cx.bag.items.filter((d) => d.severity === "error").length;
   const everyEpochs = block.every ? r.number(block.every, "every", { min: 1, int: true, units: ["epochs", "epoch"] }) : 25;
   if (block.every && block.every.kind === "num" && block.every.unit === undefined) {
-    r.error("RNN-E065", block.every.span, "say the unit: `eval every 25 epochs`");
+    r.error("RNN-E065", block.every.span, "the evaluation interval needs its unit: `eval every 25 epochs`");
   }
   let steps: number | null = null;
   let from: IR.DataRef | undefined;

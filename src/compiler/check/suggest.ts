@@ -44,6 +44,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   // One-letter names (dims such as M, N, K) are all one edit apart: suggest only a change of case.
   const limit = word.length <= 1 ? 0 : Math.max(1, Math.floor(word.length / 3) + (word.length > 5 ? 1 : 0));
   for (const c of cands) {
+    // The length difference bounds the distance from below, so skipping is exact; and the table is
+    // length x length: a generated 100k-character name must not take minutes (or all memory).
+    if (Math.abs(c.length - word.length) > limit || word.length > 200) continue;
     const d = editDistance(word, c);
     if (d < bestD || (d === bestD && best !== undefined && c < best)) {
       best = c;

@@ -14,7 +14,9 @@ export const CODES = {
     severity: "error",
     explanation: `The file contains a character that is not part of the .rnn language.
 Names are ASCII letters, digits and '_' (not starting with a digit); strings use double quotes;
-comments start with '#'. Non-ASCII symbols such as 'α' or '×' must be spelled out ('alpha', '*').`,
+comments start with '#'. Non-ASCII symbols such as 'α' or '×' must be spelled out ('alpha', '*'); the hint
+shows the ASCII spelling. Look-alikes such as '−' (a Unicode minus), '≤', '’', typographic quotes and
+non-breaking spaces are reported too.`,
   },
   "RNN-E002": {
     title: "syntax error",
@@ -26,8 +28,9 @@ name and its shape ('W : [M, M]'), or a stray operator. The parser recovers and 
   "RNN-E003": {
     title: "unclosed block or bracket",
     severity: "error",
-    explanation: `The file ended (or the block ended) while a '{', '(' or '[' was still open.
-The related span points at the opening bracket; add the matching closing one.`,
+    explanation: `The file ended (or the enclosing block ended) while a '{', '(' or '[' was still open.
+The error points at the opening bracket; the note below it shows where the closing one was expected
+(the next declaration, the enclosing block's '}', or the end of the file). Add the matching closing one.`,
   },
   "RNN-E004": {
     title: "missing or repeated top-level declaration",

@@ -33,7 +33,7 @@ export function verifyProgram(p: Program): void {
   const effective = new Map<string, Shape>();
   const preludeShapes = verifyGraph("prelude", p.prelude, new Map(params), env, fail);
   for (const prm of p.params) {
-    const out = p.prelude.outputs[prm.name];
+    const out = Object.hasOwn(p.prelude.outputs, prm.name) ? p.prelude.outputs[prm.name] : undefined;
     effective.set(out ?? prm.name, out ? preludeShapes.get(out)! : params.get(prm.name)!);
   }
   const states = new Map(p.states.map((s) => [s.name, s.shape]));

@@ -115,7 +115,7 @@ export function batchLoss(cx: ObjectiveContext, params: TensorMap, batch: Batch)
   return tf.add(tf.div(num, tf.maximum(den, 1)), regularization(cx, params));
 }
 
-function regularization(cx: ObjectiveContext, params: TensorMap): Tensor {
+export function regularization(cx: Pick<ObjectiveContext, "tf" | "plan">, params: TensorMap): Tensor {
   const { tf, plan } = cx;
   let total: Tensor = tf.scalar(0);
   for (const r of plan.regularize) {

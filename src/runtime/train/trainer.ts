@@ -7,7 +7,8 @@ import { compileGraphModel, type GraphModel, type TensorMap } from "../../compil
 import type { Program, TrainPlan } from "../../compiler/ir/types.js";
 import type { LoadedData, SeriesData, TaskData } from "../data/datasets.js";
 import type { ParamValues } from "../model/params.js";
-import { batchLoss, type Batch } from "./objective.js";
+import { FusedKernel, type FusedBatch } from "../../compiler/backends/fused/kernel.js";
+import { batchLoss, regularization, type Batch } from "./objective.js";
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { Prng, type PrngState } from "./prng.js";
 import { learningRate, type ScheduleConfig } from "./schedules.js";
@@ -94,7 +95,11 @@ function cloneParams(tf: Tf, vars: Map<string, tfType.Variable>, shapes: ParamVa
   return out;
 }
 
+/** graph: tfjs ops and autodiff (any backend); fused: the generated whole-sequence kernel. */
+export type Tier = "graph" | "fused";
+
 export interface TrainSetup {
+  tier?: Tier;
   tf: Tf;
   program: Program;
   data: Map<string, LoadedData>;
@@ -126,6 +131,10 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const streams = new Map<string, Prng>(STREAMS.map((s) => [s, Prng.fromState(cursor.streams[s]!)]));
   const target = setup.data.get(plan.loss.target.data)!;
   const schedule = scheduleOf(plan);
+  const N = program.observations[0] ? (program.observations[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
+  const I = program.inputs[0] ? (program.inputs[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
+  const O = N;
+  const kernel = (setup.tier ?? "graph") === "fused" ? new FusedKernel(program, plan.batchSize) : null;
   const snapshot = (): TrainState => ({
     cursor: { ...structuredClone(cursor), streams: Object.fromEntries([...streams].map(([k, p]) => [k, p.getState()])) },
     params: cloneParams(tf, vars, setup.state.params),
@@ -149,14 +158,19 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
       let lossSum = 0;
       let lossCount = 0;
       while (cursor.batch < plan.batchesPerEpoch) {
+        const drawn = target.kind === "series" ? seriesBatch(target, plan, streams) : taskBatch(target, plan, streams);
         const batchLossValue = tf.tidy(() => {
-          const batch = target.kind === "series" ? seriesBatch(tf, target, plan, streams) : taskBatch(tf, target, plan, streams);
-          const B = batch.kind === "series" ? batch.teacher.shape[0]! : batch.input.shape[0]!;
+          const params: TensorMap = { ...constants };
+          for (const [k, v] of vars) params[k] = v;
+          const B = drawn.B;
           const { value, grads } = tf.variableGrads(() => {
-            const params: TensorMap = { ...constants };
-            for (const [k, v] of vars) params[k] = v;
-            return batchLoss({ tf, model, program, plan, gtfAlpha: cursor.gtfAlpha, noise: (shape) => noise(shape)(B) }, params, batch) as tfType.Scalar;
+            const prm: TensorMap = { ...constants };
+            for (const [k, v] of vars) prm[k] = v;
+            if (kernel) return tf.add(fusedLoss(tf, kernel, prm, drawn, cursor.gtfAlpha, modelNoise), regularization({ tf, plan }, prm)) as tfType.Scalar;
+            const batch = asTensors(tf, drawn, N, I, O);
+            return batchLoss({ tf, model, program, plan, gtfAlpha: cursor.gtfAlpha, noise: (shape) => noise(shape)(B) }, prm, batch) as tfType.Scalar;
           }, [...vars.values()]);
+          void params;
           const byName = new Map<string, tfType.Tensor>();
           for (const [k, v] of vars) if (grads[v.name]) byName.set(k, grads[v.name]!);
           const lossNum = value.dataSync()[0]!;
@@ -217,7 +231,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
 }
 
 /** Random subsequences of the training trajectory: [B, T + 1, N] teacher and target windows. */
-function seriesBatch(tf: Tf, d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>): Batch {
+function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
   const [T, N] = d.train.shape as [number, number];
   const L = plan.seqLen + 1;
   if (T < L) throw new Error(`the training data have ${T} samples, fewer than seq_len + 1 = ${L}`);
@@ -233,11 +247,11 @@ function seriesBatch(tf: Tf, d: SeriesData, plan: TrainPlan, streams: Map<string
     const noise = streams.get("teacher-noise")!;
     teacher = target.map((v) => v + plan.teacherNoise * noise.normal());
   }
-  return { kind: "series", teacher: tf.tensor(teacher, [B, L, N]), target: tf.tensor(target, [B, L, N]) };
+  return { kind: "series", B, T: plan.seqLen, teacher, target };
 }
 
 /** A batch of whole trials (input-driven tasks). */
-function taskBatch(tf: Tf, d: TaskData, plan: TrainPlan, streams: Map<string, Prng>): Batch {
+function taskBatch(d: TaskData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
   const [S, T, I] = d.train.input.shape as [number, number, number];
   const O = d.train.target.shape[2]!;
   const B = Math.min(plan.batchSize, S);
@@ -251,7 +265,13 @@ function taskBatch(tf: Tf, d: TaskData, plan: TrainPlan, streams: Map<string, Pr
     target.set(d.train.target.data.subarray(s * T * O, (s + 1) * T * O), b * T * O);
     mask.set(d.train.mask.data.subarray(s * T * O, (s + 1) * T * O), b * T * O);
   }
-  return { kind: "task", input: tf.tensor(input, [B, T, I]), target: tf.tensor(target, [B, T, O]), mask: tf.tensor(mask, [B, T, O]) };
+  return { kind: "task", B, T, input, target, mask };
+}
+
+/** The graph tier's view of a batch: tensors. */
+function asTensors(tf: Tf, b: FusedBatch, N: number, I: number, O: number): Batch {
+  if (b.kind === "series") return { kind: "series", teacher: tf.tensor(b.teacher, [b.B, b.T + 1, N]), target: tf.tensor(b.target, [b.B, b.T + 1, N]) };
+  return { kind: "task", input: tf.tensor(b.input, [b.B, b.T, I]), target: tf.tensor(b.target, [b.B, b.T, O]), mask: b.mask ? tf.tensor(b.mask, [b.B, b.T, O]) : null };
 }
 
 /**
@@ -346,4 +366,20 @@ function spectralNorm(J: Float32Array, M: number): number {
     v = u.map((x) => x / norm);
   }
   return s;
+}
+
+/** The fused kernel as one tfjs op: its gradient is the kernel's own backward pass. */
+function fusedLoss(tf: Tf, kernel: FusedKernel, params: TensorMap, batch: FusedBatch, gtfAlpha: number, rng: { normal(): number }): tfType.Tensor {
+  const names = Object.keys(params);
+  const f = tf.customGrad((...args: (tfType.Tensor | ((ts: tfType.Tensor[]) => void))[]) => {
+    const xs = args.slice(0, names.length) as tfType.Tensor[];
+    const raw: Record<string, Float32Array> = {};
+    names.forEach((n, i) => (raw[n] = xs[i]!.dataSync() as Float32Array));
+    const r = kernel.run(raw, batch, { gtfAlpha, rng });
+    return {
+      value: tf.scalar(r.loss),
+      gradFunc: (dy: tfType.Tensor) => names.map((n, i) => tf.mul(dy, tf.tensor(Float32Array.from(r.grads[n]!), xs[i]!.shape))),
+    };
+  });
+  return (f as unknown as (...ts: tfType.Tensor[]) => tfType.Tensor)(...names.map((n) => params[n]!));
 }

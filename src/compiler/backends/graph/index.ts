@@ -42,7 +42,7 @@ function shapeOf(e: Eqn): number[] {
 
 export function compileGraphModel(tf: Tf, p: Program): GraphModel {
   const paramValues = new Set(p.params.map((x) => x.name));
-  const effNames = p.params.map((x) => p.prelude.outputs[x.name] ?? x.name);
+  const effNames = p.params.map((x) => (Object.hasOwn(p.prelude.outputs, x.name) ? p.prelude.outputs[x.name]! : x.name));
   const effSet = new Set(effNames);
   const batchedInputs = (g: Graph, extra: Set<string>) => new Set(g.inputs.filter((i) => !effSet.has(i) && !paramValues.has(i) && extra.has(i)));
   const states = new Set(p.states.map((s) => s.name));
@@ -66,7 +66,7 @@ export function compileGraphModel(tf: Tf, p: Program): GraphModel {
       const out = prelude.run(params);
       const eff: TensorMap = {};
       for (const prm of p.params) {
-        const name = p.prelude.outputs[prm.name];
+        const name = Object.hasOwn(p.prelude.outputs, prm.name) ? p.prelude.outputs[prm.name] : undefined;
         eff[name ?? prm.name] = name ? out[prm.name]! : params[prm.name]!;
       }
       return eff;

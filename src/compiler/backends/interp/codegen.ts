@@ -15,7 +15,6 @@ import {
   isUnary,
   numAttr,
   reduceAxes,
-  sizeOf,
   sliceBounds,
   stridesOf,
   transposePerm,
@@ -67,6 +66,8 @@ export function lit(v: number): string {
 class Emitter {
   private counter = 0;
   readonly helpers = new Set<string>();
+  /** batched elementwise eqns inlined into their single consumer's loop, by value name */
+  fused = new Map<string, Eqn>();
   fresh(p: string): string {
     return `${p}${this.counter++}`;
   }
@@ -144,6 +145,7 @@ function unaryExpr(em: Emitter, e: Eqn, x: string): string {
     case "square": return `${x} * ${x}`;
     case "sign": return `(${x} > 0 ? 1 : ${x} < 0 ? -1 : ${x})`;
     case "clip": return `Math.min(Math.max(${x}, ${lit(numAttr(e, "lo", e.out))}), ${lit(numAttr(e, "hi", e.out))})`;
+    case "heaviside": return `(${x} > 0 ? 1 : ${x} < 0 ? 0 : ${lit(numAttr(e, "at0", e.out))})`;
   }
   throw new InterpError(`not a unary op: ${e.op}`);
 }
@@ -179,6 +181,45 @@ function bcastStrides(shape: number[], out: number[]): number[] {
   });
 }
 
+/** A load of a value with strides over the loop domain (the per-sample shape of the fused expression). */
+interface Leaf {
+  v: ValuePlan;
+  strides: number[];
+}
+
+type Node = { k: "leaf"; i: number } | { k: "op"; e: Eqn; kids: Node[] };
+
+/** The expression tree of an elementwise eqn, inlining fused producers (same shape as the domain). */
+function treeOf(em: Emitter, e: Eqn, plan: GraphPlan, leaves: Leaf[]): Node {
+  const kids = e.args.map((name): Node => {
+    const producer = em.fused.get(name);
+    if (producer) return treeOf(em, producer, plan, leaves);
+    const v = plan.values.get(name)!;
+    leaves.push({ v, strides: bcastStrides(v.shape, e.shape as number[]) });
+    return { k: "leaf", i: leaves.length - 1 };
+  });
+  return { k: "op", e, kids };
+}
+
+function evalTree(em: Emitter, node: Node, leaves: Leaf[], idx: string[], stmts: string[]): string {
+  if (node.k === "leaf") return `${storeName(leaves[node.i]!.v)}[${idx[node.i]}]`;
+  const kids = node.kids.map((k) => evalTree(em, k, leaves, idx, stmts));
+  const { e } = node;
+  if (e.op === "broadcast") return kids[0]!;
+  const v = em.fresh("v");
+  if (isBinary(e.op)) stmts.push(`const ${v} = ${binaryExpr(em, e.op, kids[0]!, kids[1]!)};`);
+  else {
+    let x = kids[0]!;
+    if (!/^[A-Za-z_$][\w$]*$/.test(x)) {
+      const u = em.fresh("u");
+      stmts.push(`const ${u} = ${x};`);
+      x = u;
+    }
+    stmts.push(`const ${v} = ${unaryExpr(em, e, x)};`);
+  }
+  return v;
+}
+
 /** Emits one eqn (not noise, not reshape). `tiled`: inside the tile loop (batched eqn). */
 function emitEqn(em: Emitter, e: Eqn, plan: GraphPlan, tiled: boolean, where: string): string {
   const out = plan.values.get(e.out)!;
@@ -194,44 +235,58 @@ function emitEqn(em: Emitter, e: Eqn, plan: GraphPlan, tiled: boolean, where: st
   const outAcc = accOf(out, stridesOf(shape));
   const ext: Ext[] = [...bdim, ...shape];
 
-  if (isBinary(e.op)) {
-    const [a, b] = args as [ValuePlan, ValuePlan];
-    return loopNest(em, ext, [outAcc, accOf(a, bcastStrides(a.shape, shape)), accOf(b, bcastStrides(b.shape, shape))], ([io, ia, ib]) =>
-      `${O}[${io}] = ${binaryExpr(em, e.op, `${storeName(a)}[${ia}]`, `${storeName(b)}[${ib}]`)};`);
-  }
-  if (isUnary(e.op)) {
-    const a = args[0]!;
-    return loopNest(em, ext, [outAcc, accOf(a, stridesOf(a.shape))], ([io, ia]) =>
-      `const v = ${storeName(a)}[${ia}]; ${O}[${io}] = ${unaryExpr(em, e, "v")};`);
+  if (isBinary(e.op) || isUnary(e.op) || e.op === "broadcast") {
+    const leaves: Leaf[] = [];
+    const root = treeOf(em, e, plan, leaves);
+    const accs = [outAcc, ...leaves.map((l) => accOf(l.v, l.strides))];
+    return loopNest(em, ext, accs, ([io, ...il]) => {
+      const stmts: string[] = [];
+      const r = evalTree(em, root, leaves, il, stmts);
+      return `${stmts.join(" ")}${stmts.length ? "\n" : ""}${O}[${io}] = ${r};`;
+    });
   }
   if (isReduce(e.op)) {
     const a = args[0]!;
     const axes = reduceAxes(e, a.shape.length, where);
     const kept = a.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const ast = stridesOf(a.shape);
     const count = axes.reduce((p, i) => p * a.shape[i]!, 1);
-    const outerIn = accOf(a, kept.map((i) => ast[i]!));
-    const innerExt = axes.map((i) => a.shape[i]!);
+    // the reduced operand, with its own fused producers inlined
+    const leaves: Leaf[] = [];
+    const producer = em.fused.get(a.name);
+    const root: Node = producer ? treeOf(em, producer, plan, leaves) : (leaves.push({ v: a, strides: stridesOf(a.shape) }), { k: "leaf", i: 0 });
+    const outer = leaves.map((l) => accOf(l.v, kept.map((i) => l.strides[i]!)));
     const [init, step, fin] =
       e.op === "reduce_sum" ? ["0", (x: string) => `acc += ${x};`, "acc"]
       : e.op === "reduce_mean" ? ["0", (x: string) => `acc += ${x};`, `acc / ${count}`]
       : e.op === "reduce_max" ? ["-Infinity", (x: string) => `acc = Math.max(acc, ${x});`, "acc"]
       : ["Infinity", (x: string) => `acc = Math.min(acc, ${x});`, "acc"];
-    return loopNest(em, [...bdim, ...kept.map((i) => a.shape[i]!)], [outAcc, outerIn], ([io, ia]) => {
-      const inner = loopNest(em, innerExt, [{ arr: storeName(a), base: ia!, strides: axes.map((i) => ast[i]!) }], ([j]) => step(`${storeName(a)}[${j}]`));
+    return loopNest(em, [...bdim, ...kept.map((i) => a.shape[i]!)], [outAcc, ...outer], ([io, ...il]) => {
+      const inner = loopNest(em, axes.map((i) => a.shape[i]!), leaves.map((l, j) => ({ arr: storeName(l.v), base: il[j]!, strides: axes.map((i) => l.strides[i]!) })), (jl) => {
+        const stmts: string[] = [];
+        const r = evalTree(em, root, leaves, jl, stmts);
+        return `${stmts.join(" ")}${stmts.length ? "\n" : ""}${step(r)}`;
+      });
       return `let acc = ${init};\n${inner}\n${O}[${io}] = ${fin};`;
     });
   }
   switch (e.op) {
-    case "broadcast": {
-      const a = args[0]!;
-      return loopNest(em, ext, [outAcc, accOf(a, bcastStrides(a.shape, shape))], ([io, ia]) => `${O}[${io}] = ${storeName(a)}[${ia}];`);
-    }
     case "slice": {
       const a = args[0]!;
       const { axis, start } = sliceBounds(e, a.shape, where);
       const st = stridesOf(a.shape);
       return loopNest(em, ext, [outAcc, accOf(a, st, start * st[axis]!)], ([io, ia]) => `${O}[${io}] = ${storeName(a)}[${ia}];`);
+    }
+    case "pad": {
+      // zeros everywhere, then the operand at `start` along `axis` (the adjoint of slice)
+      const a = args[0]!;
+      const axis = numAttr(e, "axis", where);
+      const start = numAttr(e, "start", where);
+      const ost = stridesOf(shape);
+      const shift = start * ost[axis]!;
+      const part = { ...outAcc, base: shift === 0 ? outAcc.base : outAcc.base === "0" ? String(shift) : `${outAcc.base} + ${shift}` };
+      const zero = loopNest(em, ext, [outAcc], ([io]) => `${O}[${io}] = 0;`);
+      const copy = loopNest(em, [...bdim, ...a.shape], [part, accOf(a, stridesOf(a.shape))], ([io, ia]) => `${O}[${io}] = ${storeName(a)}[${ia}];`);
+      return `${zero}\n${copy}`;
     }
     case "transpose": {
       const a = args[0]!;
@@ -312,7 +367,8 @@ export function generateSource(plan: GraphPlan, tile: number, commits: [number, 
     const en = em.fresh("e");
     return `for (let ${i} = 0, ${en} = nb * ${v.size}; ${i} < ${en}; ${i}++) ${storeName(v)}[${i}] = rng.normal();`;
   }).join("\n");
-  const tiled = plan.batched.map((e) => block(emitEqn(em, e, plan, true, where(e))));
+  em.fused = plan.fused;
+  const tiled = plan.batched.filter((e) => !em.fused.has(e.out)).map((e) => block(emitEqn(em, e, plan, true, where(e))));
   for (const o of plan.outputs) {
     if (o.direct) continue;
     const src = o.src;
@@ -363,4 +419,3 @@ export function compileFactory(plan: GraphPlan, tile: number, commits: [number, 
   return f;
 }
 
-export { sizeOf };

@@ -1,7 +1,7 @@
 // Free-running generation and batched n-step prediction on top of the executors.
 import type { FloatArray, NormalSource } from "./codegen.js";
 import { InterpError } from "./errors.js";
-import { fillBatched, isArrayLike, type Model, type ParamValues } from "./model.js";
+import { fillBatched, isArrayLike, own, record, type Model, type ParamValues } from "./model.js";
 
 type Values = ArrayLike<number> | Readonly<Record<string, ArrayLike<number>>>;
 
@@ -47,7 +47,9 @@ function asRecord(v: Values | undefined, names: readonly string[], what: string)
   if (v === undefined) return {};
   if (!isArrayLike(v)) return v;
   if (names.length !== 1) throw new InterpError(`${what}: the model has ${names.length} of them (${names.join(", ")}): pass a record by name`);
-  return { [names[0]!]: v };
+  const r = record<ArrayLike<number>>();
+  r[names[0]!] = v;
+  return r;
 }
 
 /**
@@ -68,7 +70,7 @@ export function generate<A extends FloatArray>(model: Model<A>, eff: ParamValues
   // initial state
   if (opts.z0) {
     for (const s of model.states) {
-      const v = opts.z0[s.name];
+      const v = own(opts.z0, s.name);
       if (v === undefined) throw new InterpError(`generate: z0 has no value for state '${s.name}'`);
       fillBatched(step.in[s.name]!, v, B, s.size, s.name, "generate z0");
     }
@@ -80,7 +82,7 @@ export function generate<A extends FloatArray>(model: Model<A>, eff: ParamValues
     init.rng = opts.rng;
     const x0 = asRecord(opts.x0, model.initReads.length ? model.initReads : model.observations.map((o) => o.name), "generate x0");
     for (const o of model.observations) {
-      const v = x0[o.name];
+      const v = own(x0, o.name);
       if (v !== undefined) fillBatched(init.in[o.name]!, v, B, o.size, o.name, "generate x0");
     }
     init.run(B);
@@ -88,15 +90,15 @@ export function generate<A extends FloatArray>(model: Model<A>, eff: ParamValues
   }
 
   const inputs = asRecord(opts.inputs, model.inputs.map((i) => i.name), "generate inputs");
-  const inputPlan = model.inputs.filter((i) => inputs[i.name] !== undefined).map((i) => {
-    const src = inputs[i.name]!;
+  const inputPlan = model.inputs.filter((i) => own(inputs, i.name) !== undefined).map((i) => {
+    const src = own(inputs, i.name)!;
     if (src.length !== steps * B * i.size) throw new InterpError(`generate: input '${i.name}' has ${src.length} elements, expected steps x batch x size = ${steps} x ${B} x ${i.size}`);
     return { buf: step.in[i.name]!, src, n: B * i.size };
   });
   for (const k of Object.keys(inputs)) if (!model.inputs.some((i) => i.name === k)) throw new InterpError(`generate: '${k}' is not an input of the model`);
 
-  const latent: Record<string, A> = {};
-  const observed: Record<string, A> = {};
+  const latent = record<A>();
+  const observed = record<A>();
   const recLatent = opts.latent !== false ? model.states.map((s) => {
     latent[s.name] = new ctor((steps + 1) * B * s.size);
     return { dst: latent[s.name]!, src: step.in[s.name]!, n: B * s.size };
@@ -141,16 +143,17 @@ export function predict<A extends FloatArray>(model: Model<A>, eff: ParamValues,
   if (model.initReads.length === 0) throw new InterpError("predict: the model's initial state does not depend on an observation");
   const x0 = asRecord(x0s, model.initReads, "predict x0s");
   const first = model.observations.find((o) => o.name === model.initReads[0])!;
-  const starts0 = x0[first.name]!;
+  const starts0 = own(x0, first.name);
+  if (starts0 === undefined) throw new InterpError(`predict: x0s has no '${first.name}'`);
   const S = starts0.length / first.size;
   if (!Number.isInteger(S)) throw new InterpError(`predict: x0s has ${starts0.length} elements, not a multiple of N=${first.size}`);
   for (const name of model.initReads) {
     const o = model.observations.find((x) => x.name === name)!;
-    const v = x0[name];
+    const v = own(x0, name);
     if (v === undefined || v.length !== S * o.size) throw new InterpError(`predict: '${name}' needs ${S} x ${o.size} values`);
   }
   const ctor = (model.dtype === "float32" ? Float32Array : Float64Array) as unknown as { new (n: number): A };
-  const out: Record<string, A> = {};
+  const out = record<A>();
   for (const o of model.observations) out[o.name] = new ctor((opts.all ? n : 1) * S * o.size);
   if (S === 0) return out;
   const C = Math.min(opts.batchSize ?? 1024, S);
@@ -158,7 +161,7 @@ export function predict<A extends FloatArray>(model: Model<A>, eff: ParamValues,
   const step = model.executor("step", C).bind(eff);
   const obs = model.executor("observe", C, { share: step.in }).bind(eff);
   init.rng = step.rng = obs.rng = opts.rng;
-  const initIn = model.initReads.map((name) => ({ buf: init.in[name]!, src: x0[name]!, size: model.observations.find((x) => x.name === name)!.size }));
+  const initIn = model.initReads.map((name) => ({ buf: init.in[name]!, src: own(x0, name)!, size: model.observations.find((x) => x.name === name)!.size }));
   const toStep = model.states.map((s) => ({ dst: step.in[s.name]!, src: init.out[s.name]!, size: s.size }));
   const fromObs = model.observations.map((o) => ({ dst: out[o.name]!, src: obs.out[o.name]!, size: o.size }));
   for (let from = 0; from < S; from += C) {

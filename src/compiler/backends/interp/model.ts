@@ -104,8 +104,8 @@ const spec = (name: string, shape: readonly unknown[], what: string): TensorSpec
 };
 
 class ExecutorImpl<A extends FloatArray> implements Executor<A> {
-  readonly in: Record<string, A> = {};
-  readonly out: Record<string, A> = {};
+  readonly in: Record<string, A> = record();
+  readonly out: Record<string, A> = record();
   readonly usesNoise: boolean;
   readonly reads: string[];
   rng: NormalSource | undefined = undefined;
@@ -124,7 +124,7 @@ class ExecutorImpl<A extends FloatArray> implements Executor<A> {
     commitStates: readonly string[],
   ) {
     const X: A[] = plan.x.map((b) => {
-      const shared = b.role === "in" ? share?.[b.key] : undefined;
+      const shared = b.role === "in" ? own(share, b.key) : undefined;
       if (shared !== undefined) {
         if (!(shared instanceof ctor) || shared.length < capacity * b.size) {
           throw new InterpError(`${graph}: shared buffer '${b.key}' must be a ${ctor.name} of at least ${capacity * b.size} elements`);
@@ -156,7 +156,7 @@ class ExecutorImpl<A extends FloatArray> implements Executor<A> {
     const { params, paramSizes } = this.plan;
     for (let i = 0; i < params.length; i++) {
       const name = params[i]!;
-      const a = eff[name];
+      const a = own(eff, name);
       if (a === undefined) throw new InterpError(`${this.graph}: parameter '${name}' is missing`);
       if (a.length !== paramSizes[i]) throw new InterpError(`${this.graph}: parameter '${name}' has ${a.length} elements, expected ${paramSizes[i]}`);
       this.P[i] = a instanceof this.ctor ? (a as A) : new this.ctor(a);
@@ -217,7 +217,7 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
     const obs = byName(this.observations);
     for (const k of Object.keys(p.prelude.outputs)) if (!params.has(k)) throw new InterpError(`prelude: output '${k}' is not a parameter`);
     const effective = new Map<string, InputBinding>();
-    for (const prm of this.params) effective.set(p.prelude.outputs[prm.name] ?? prm.name, { kind: "param", param: prm.name, shape: prm.shape });
+    for (const prm of this.params) effective.set(own(p.prelude.outputs, prm.name) ?? prm.name, { kind: "param", param: prm.name, shape: prm.shape });
     const batched = (m: Map<string, TensorSpec>) => (n: string): InputBinding | undefined => {
       const s = m.get(n);
       return s ? { kind: "batched", key: n, shape: s.shape } : undefined;
@@ -235,10 +235,10 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
       observe: planGraph("observe", p.observe, stateOrInput, stepIn, sizes(this.observations)),
     };
     for (const s of this.states) {
-      if (!(s.name in p.init.outputs)) throw new InterpError(`init: no output for state '${s.name}'`);
-      if (!(s.name in p.step.outputs)) throw new InterpError(`step: no output for state '${s.name}'`);
+      if (!Object.hasOwn(p.init.outputs, s.name)) throw new InterpError(`init: no output for state '${s.name}'`);
+      if (!Object.hasOwn(p.step.outputs, s.name)) throw new InterpError(`step: no output for state '${s.name}'`);
     }
-    for (const o of this.observations) if (!(o.name in p.observe.outputs)) throw new InterpError(`observe: no output for observation '${o.name}'`);
+    for (const o of this.observations) if (!Object.hasOwn(p.observe.outputs, o.name)) throw new InterpError(`observe: no output for observation '${o.name}'`);
     this.initReads = p.init.inputs.filter((n) => obs.has(n));
     this.usesNoise = { init: this.plans.init.noise.length > 0, step: this.plans.step.noise.length > 0, observe: this.plans.observe.noise.length > 0 };
   }
@@ -253,11 +253,11 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
 
   effectiveParams(raw: Readonly<Record<string, ArrayLike<number>>>): ParamValues<A> {
     for (const p of this.params) {
-      const a = raw[p.name];
+      const a = own(raw, p.name);
       if (a === undefined) throw new InterpError(`parameter '${p.name}' is missing`);
       if (a.length !== p.size) throw new InterpError(`parameter '${p.name}' has ${a.length} elements, expected ${p.size} ([${p.shape.join(", ")}])`);
     }
-    const out: Record<string, A> = {};
+    const out: Record<string, A> = record();
     const transformed = this.plans.prelude.outputs.length > 0;
     if (transformed) {
       this.prelude ??= new ExecutorImpl<A>("prelude", this.plans.prelude, 1, 1, this.ctor, this.dtype, undefined, []);
@@ -265,8 +265,8 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
       this.prelude.run(1);
     }
     for (const p of this.params) {
-      const o = transformed ? this.prelude!.out[p.name] : undefined;
-      const a = raw[p.name]!;
+      const o = transformed ? own(this.prelude!.out, p.name) : undefined;
+      const a = own(raw, p.name)!;
       out[p.name] = o !== undefined ? (o.slice() as A) : a instanceof this.ctor ? (a as A) : new this.ctor(a);
     }
     return out;
@@ -285,7 +285,7 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
   private call(graph: ExecGraph, eff: ParamValues, vals: Readonly<Record<string, ArrayLike<number>>>, B: number, rng: NormalSource | undefined): Readonly<Record<string, A>> {
     const ex = this.cached(graph, B);
     for (const [key, buf] of Object.entries(ex.in)) {
-      const v = vals[key];
+      const v = own(vals, key);
       if (v === undefined) {
         if (ex.reads.includes(key)) throw new InterpError(`${graph}: '${key}' is missing`);
         continue;
@@ -310,12 +310,28 @@ class ModelImpl<A extends FloatArray> implements Model<A> {
   }
 
   step(eff: ParamValues, states: Readonly<Record<string, ArrayLike<number>>>, inputs: Readonly<Record<string, ArrayLike<number>>> = {}, B = 1, rng?: NormalSource): Readonly<Record<string, A>> {
-    return this.call("step", eff, { ...inputs, ...states }, B, rng);
+    return this.call("step", eff, merge(inputs, states), B, rng);
   }
 
   observe(eff: ParamValues, states: Readonly<Record<string, ArrayLike<number>>>, inputs: Readonly<Record<string, ArrayLike<number>>> = {}, B = 1, rng?: NormalSource): Readonly<Record<string, A>> {
-    return this.call("observe", eff, { ...inputs, ...states }, B, rng);
+    return this.call("observe", eff, merge(inputs, states), B, rng);
   }
+}
+
+/** A record without a prototype: names such as "constructor" or "__proto__" are plain keys. */
+export function record<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** r[k] when it is an own property (never something inherited from Object.prototype). */
+export function own<T>(r: Readonly<Record<string, T>> | undefined, k: string): T | undefined {
+  return r !== undefined && Object.hasOwn(r, k) ? r[k] : undefined;
+}
+
+function merge<T>(...rs: Readonly<Record<string, T>>[]): Record<string, T> {
+  const out = record<T>();
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = v;
+  return out;
 }
 
 export function isArrayLike(x: unknown): x is ArrayLike<number> {

@@ -58,17 +58,25 @@ export interface GraphPlan {
   t: number[];
   /** sizes of the hoisted (unbatched) buffers */
   h: number[];
+  /** every eqn in graph order (reshapes included), shapes numeric */
+  all: Eqn[];
   hoisted: Eqn[];
   noise: Eqn[];
   batched: Eqn[];
+  /**
+   * Batched elementwise eqns inlined into their single consumer's loop (by value name): they have no
+   * buffer. A producer qualifies when its value is used exactly once, by an elementwise or reduce
+   * eqn that reads it at its own shape, so every element is still computed exactly once, with the
+   * same operations in the same order.
+   */
+  fused: Map<string, Eqn>;
   outputs: OutputPlan[];
   values: Map<string, ValuePlan>;
 }
 
 const BINARY = new Set<OpName>(["add", "sub", "mul", "div", "pow", "maximum", "minimum"]);
-const UNARY = new Set<OpName>(["neg", "relu", "tanh", "sigmoid", "softplus", "exp", "log", "sqrt", "abs", "square", "sign", "clip"]);
+const UNARY = new Set<OpName>(["neg", "relu", "tanh", "sigmoid", "softplus", "exp", "log", "sqrt", "abs", "square", "sign", "clip", "heaviside"]);
 const REDUCE = new Set<OpName>(["reduce_sum", "reduce_mean", "reduce_max", "reduce_min"]);
-const SOURCES = new Set<OpName>(["const", "eye", "dale_sign"]);
 
 export const isBinary = (op: OpName): boolean => BINARY.has(op);
 export const isUnary = (op: OpName): boolean => UNARY.has(op);
@@ -179,6 +187,7 @@ function inferShape(e: Eqn, args: number[][], where: string): number[] {
       numAttr(e, "lo", where);
       numAttr(e, "hi", where);
     }
+    if (e.op === "heaviside") numAttr(e, "at0", where);
     return args[0]!;
   }
   if (REDUCE.has(e.op)) {
@@ -222,6 +231,17 @@ function inferShape(e: Eqn, args: number[][], where: string): number[] {
       need(1);
       if (sizeOf(args[0]!) !== sizeOf(e.shape as number[])) throw new InterpError(`${where}: reshape of [${args[0]!.join(", ")}] to [${e.shape.join(", ")}] changes the element count`);
       return e.shape as number[];
+    }
+    case "pad": {
+      need(1);
+      const target = e.shape as number[];
+      const axis = numAttr(e, "axis", where);
+      const start = numAttr(e, "start", where);
+      const a = args[0]!;
+      if (a.length !== target.length || a.some((d, i) => (i === axis ? start + d > target[i]! : d !== target[i]))) {
+        throw new InterpError(`${where}: cannot pad [${a.join(", ")}] at ${start} on axis ${axis} into [${target.join(", ")}]`);
+      }
+      return target;
     }
     case "transpose": {
       need(1);
@@ -300,6 +320,7 @@ export function planGraph(
   const directFor = new Map<string, string>();
   for (const [key, v] of Object.entries(g.outputs)) if (eqnOut.has(v) && !directFor.has(v)) directFor.set(v, key);
 
+  const all: Eqn[] = [];
   const hoisted: Eqn[] = [];
   const noise: Eqn[] = [];
   const batched: Eqn[] = [];
@@ -342,9 +363,28 @@ export function planGraph(
       h.push(size);
     }
     const eq = { ...e, shape: declared };
+    all.push(eq);
     if (e.op === "noise") noise.push(eq);
     else if (e.op !== "reshape") (isBatched ? batched : hoisted).push(eq);
     values.set(e.out, { name: e.out, shape: declared, size, batched: isBatched, store });
+  }
+  const fused = planFusion(all, batched, values, g);
+  // tile buffers only for the values that are materialised (aliases share their operand's Store)
+  const tSizes: number[] = [];
+  const renumber = new Map<Store, Store>();
+  for (const v of values.values()) {
+    if (v.store.cls !== "T") continue;
+    if (fused.has(v.name)) {
+      v.store = { cls: "T", idx: -1 };
+      continue;
+    }
+    let st = renumber.get(v.store);
+    if (!st) {
+      st = { cls: "T", idx: tSizes.length };
+      tSizes.push(t[v.store.idx]!);
+      renumber.set(v.store, st);
+    }
+    v.store = st;
   }
   const outputs: OutputPlan[] = [];
   for (const [key, v] of Object.entries(g.outputs)) {
@@ -355,7 +395,28 @@ export function planGraph(
     const xi = outX.get(key)!;
     outputs.push({ key, size, x: xi, src, direct: src.store.cls === "X" && src.store.idx === xi });
   }
-  return { graph: graphName, reads, params, paramSizes, x, t, h, hoisted, noise, batched, outputs, values };
+  return { graph: graphName, reads, params, paramSizes, x, t: tSizes, h, all, hoisted, noise, batched, fused, outputs, values };
 }
 
-export { SOURCES };
+function planFusion(all: Eqn[], batchedEqns: Eqn[], values: Map<string, ValuePlan>, g: Graph): Map<string, Eqn> {
+  const uses = new Map<string, number>();
+  const consumer = new Map<string, Eqn>();
+  for (const e of all) for (const a of e.args) {
+    uses.set(a, (uses.get(a) ?? 0) + 1);
+    consumer.set(a, e);
+  }
+  for (const v of Object.values(g.outputs)) uses.set(v, (uses.get(v) ?? 0) + 1);
+  const batched = new Set(batchedEqns);
+  const fused = new Map<string, Eqn>();
+  for (const p of batchedEqns) {
+    if (!(BINARY.has(p.op) || UNARY.has(p.op) || p.op === "broadcast")) continue;
+    const v = values.get(p.out)!;
+    if (v.store.cls !== "T" || uses.get(p.out) !== 1) continue;
+    const c = consumer.get(p.out)!;
+    if (!batched.has(c)) continue;
+    const same = c.shape.length === p.shape.length && c.shape.every((d, i) => d === p.shape[i]);
+    if (((BINARY.has(c.op) || UNARY.has(c.op)) && same) || REDUCE.has(c.op)) fused.set(p.out, p);
+  }
+  return fused;
+}
+

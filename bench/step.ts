@@ -1,0 +1,124 @@
+// Training-step benchmark, side by side in one run: rnnc fused, rnnc graph (wasm, cpu) and the
+// PyTorch reference loop (bench/torch_reference.py) for the same models and hyperparameters,
+// batch 16 x 200 steps, one thread. Prints median ms per optimizer step and the ratios.
+//   npx tsx bench/step.ts [--reps 20] [--cases dendplrnn,alrnn] [--no-torch] [--no-graph]
+import * as tf from "@tensorflow/tfjs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { compileSource } from "../src/compiler/driver.js";
+import { bindDims } from "../src/compiler/passes/index.js";
+import { selectBackend } from "../src/runtime/backend/select.js";
+import { dataRange, dataSizes, loadData } from "../src/runtime/data/datasets.js";
+import { initParams } from "../src/runtime/model/params.js";
+import { Prng } from "../src/runtime/train/prng.js";
+import { freshCursor, train, type Tier } from "../src/runtime/train/trainer.js";
+import { compileModel, generate } from "../src/compiler/backends/interp/index.js";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string, d: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : d;
+};
+const reps = Number(opt("reps", "20"));
+const root = join(import.meta.dirname, "..");
+
+/** The benchmark cases: a zoo spec with the reference hyperparameters spliced in. */
+const CASES: Record<string, { spec: string; edit: (s: string) => string }> = {
+  dendplrnn: { spec: "dendplrnn.rnn", edit: (s) => s }, // clipped, M 22, B 20, tau 25
+  alrnn: { spec: "alrnn.rnn", edit: (s) => s }, // M 20, P 2, tau 16
+  plrnn: { spec: "plrnn.rnn", edit: (s) => s }, // M 15, tau 15
+  ctrnn: { spec: "ctrnn.rnn", edit: (s) => s.replace(/batch_size\s*=\s*\d+/, "batch_size = 16") }, // H 64, 3 bits, 200 steps
+  lstm: {
+    spec: "lstm.rnn",
+    edit: (s) => s.replace(/builtin\.sine_mix\([^)]*\)/, "builtin.flipflop(bits = 3, trials = 64, steps = 200)").replace(/batch_size\s*=\s*\d+/, "batch_size = 16").replace(/seq_len\s*=\s*\d+/, "seq_len = 200").replace(/, mask = task.mask/, ""),
+  },
+};
+const cases = opt("cases", Object.keys(CASES).join(",")).split(",");
+
+async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Promise<number> {
+  const c = CASES[name]!;
+  const src = c.edit(readFileSync(join(root, "specs", c.spec), "utf8"));
+  const ir = compileSource(src, c.spec).opt!;
+  const rng = new Prng(1);
+  const data = loadData({ ...ir, data: ir.data.map((d) => (d.kind === "builtin" && "steps" in d.args && d.generator === "lorenz63" ? { ...d, args: { ...d.args, steps: 20000, test_steps: 1000 } } : d)) }, { rng: (s) => rng.fork(s) });
+  const p0 = bindDims(ir, dataSizes(data));
+  const p = { ...p0, train: { ...p0.train!, epochs: 1, batchesPerEpoch: reps + 3 } };
+  const sel = await selectBackend(backend);
+  const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
+  const params = initParams(p, rng.fork("init"), (n) => ranges.get(n)!);
+  const times: number[] = [];
+  let last = performance.now();
+  await train({
+    tier,
+    tf: sel.tf,
+    program: p,
+    data,
+    state: { cursor: freshCursor(1, p.train), params, optimizer: null },
+    hooks: {
+      event: (e) => {
+        if (e.type !== "batch") return;
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      },
+    },
+  });
+  const warm = times.slice(3).sort((a, b) => a - b);
+  return warm[Math.floor(warm.length / 2)]!;
+}
+
+function torchTimes(): Record<string, number> | null {
+  if (flag("no-torch")) return null;
+  const py = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const has = spawnSync(py, ["-c", "import torch"]).status === 0;
+  if (!has) {
+    process.stderr.write("bench: installing Debian's python3-torch for the reference loop...\n");
+    const r = spawnSync("bash", ["-c", "(apt-get update -qq && apt-get install -y -qq python3-torch) >/dev/null 2>&1"], { stdio: "inherit" });
+    if (r.status !== 0) {
+      process.stderr.write("bench: python3-torch could not be installed; the PyTorch column is left out\n");
+      return null;
+    }
+  }
+  const out = execFileSync(py, [join(root, "bench", "torch_reference.py"), String(reps)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } });
+  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>;
+}
+
+function generationRate(name: string): number {
+  const c = CASES[name]!;
+  const ir = compileSource(c.edit(readFileSync(join(root, "specs", c.spec), "utf8")), c.spec).opt!;
+  const p = bindDims(ir, {});
+  const model = compileModel(p);
+  const rng = new Prng(2);
+  const raw: Record<string, Float64Array> = {};
+  for (const prm of p.params) raw[prm.name] = Float64Array.from({ length: (prm.shape as number[]).reduce((a, b) => a * b, 1) }, () => 0.1 * rng.normal());
+  const eff = model.effectiveParams(raw);
+  const steps = 100000;
+  const x0 = new Float64Array((p.observations[0]!.shape as number[])[0]!);
+  const noise = { normal: () => rng.normal() };
+  generate(model, eff, { steps: 1000, x0, rng: noise, latent: false });
+  const t0 = performance.now();
+  generate(model, eff, { steps, x0, rng: noise, latent: false });
+  return steps / ((performance.now() - t0) / 1000);
+}
+
+const rows: string[][] = [];
+const torch = torchTimes();
+for (const name of cases) {
+  const fused = await timeRnnc(name, "fused", "cpu");
+  const graphWasm = flag("no-graph") ? NaN : await timeRnnc(name, "graph", "wasm");
+  const graphCpu = flag("no-graph") ? NaN : await timeRnnc(name, "graph", "cpu");
+  const ref = torch?.[name] ?? NaN;
+  const gen = generationRate(name);
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
+  rows.push([name, fmt(fused), fmt(graphWasm), fmt(graphCpu), fmt(ref), Number.isFinite(ref) ? `${(ref / fused).toFixed(1)}x` : "-", Number.isFinite(graphWasm) ? `${(graphWasm / fused).toFixed(1)}x` : "-", `${Math.round(gen / 1000)}k`]);
+  void tf;
+}
+const header = ["case (16 x 200, 1 thread)", "fused ms", "graph wasm ms", "graph cpu ms", "PyTorch ms", "PyTorch/fused", "graph wasm/fused", "generate steps/s"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => "| " + r.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+console.log(line(header));
+console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+for (const r of rows) console.log(line(r));
+console.log(`median of ${reps} optimizer steps after 3 warm-up steps; ratios from this run only`);
