@@ -26,7 +26,7 @@ const expectedOnly: IParserErrorMessageProvider = {
 };
 
 /** Errors recovered from inside one repetition before the parser gives up on it (see below). */
-export const MAX_NESTED_RECOVERIES = 1e9;
+export const MAX_NESTED_RECOVERIES = 100;
 
 export class RnnParser extends CstParser {
   constructor(validate = process.env["RNNC_VALIDATE_GRAMMAR"] === "1") {

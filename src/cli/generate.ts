@@ -95,7 +95,8 @@ export function registerGenerate(program: Command, setCode: (c: number) => void)
       if (!program) return setCode(EXIT.userError);
       const params = loadParams(resolveParamsPath(opts.params), program);
       const sim = makeSimulator(program, params);
-      const plan = program.eval ?? { everyEpochs: 1, steps: null, drop: 0.2, from: { data: "", field: "test" }, measures: [{ kind: "dstsp" as const, bins: 30, method: "auto" as const, scaling: 1 }, { kind: "dh" as const, smoothing: 20 }, { kind: "pe" as const, steps: 20 }], keepBestBy: null };
+      // The free run is 1.25 x the length of the given test data (the harmonised protocol).
+      const plan = program.eval ? { ...program.eval, steps: null } : { everyEpochs: 1, steps: null, drop: 0.2, from: { data: "", field: "test" }, measures: [{ kind: "dstsp" as const, bins: 30, method: "auto" as const, scaling: 1 }, { kind: "dh" as const, smoothing: 20 }, { kind: "pe" as const, steps: 20 }], keepBestBy: null };
       const s = evaluate(sim, test, plan);
       if (opts.json) process.stdout.write(JSON.stringify(s) + "\n");
       else {

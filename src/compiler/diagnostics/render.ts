@@ -12,6 +12,9 @@ const BLUE = "\x1b[34;1m";
 const BOLD = "\x1b[1m";
 const RESET = "\x1b[0m";
 
+/** Longest part of a source line shown in a snippet. */
+const MAX_LINE = 160;
+
 /** Tabs and control characters would misplace the caret; show them as single spaces. */
 function printable(line: string): string {
   return line.replace(/[\t\x00-\x1f\x7f]/g, " ");
@@ -34,10 +37,15 @@ export function renderPretty(d: Diagnostic, source: string, opts: RenderOptions 
       out.push(`${pad} ${c(BLUE, "|")} ${c(color, mark)}${label ? " " + c(color, label) : ""}`);
       return;
     }
-    const shown = printable(text.length > 160 ? text.slice(0, 160) + "…" : text);
+    // A long line is shown as a window of at most MAX_LINE characters around the span's start.
+    const first = Math.max(0, col - 1);
+    const left = text.length > MAX_LINE && first > MAX_LINE - 40 ? first - 60 : 0;
+    const cut = text.slice(left, left + MAX_LINE);
+    const lead = left > 0 ? "…" : "";
+    const shown = printable(lead + cut + (left + MAX_LINE < text.length ? "…" : ""));
     out.push(`${c(BLUE, String(line).padStart(gutter))} ${c(BLUE, "|")} ${shown}`);
-    const start = Math.max(0, col - 1);
-    const last = endLine === line ? Math.max(endCol, col) : text.length;
+    const start = first - left + lead.length;
+    const last = (endLine === line ? Math.max(endCol, col) : text.length) - left + lead.length;
     const width = Math.max(1, Math.min(last, shown.length + 1) - start);
     out.push(`${pad} ${c(BLUE, "|")} ${" ".repeat(Math.min(start, shown.length))}${c(color, mark.repeat(width))}${label ? " " + c(color, label) : ""}`);
   };

@@ -205,6 +205,8 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
             cursor.gtfAlpha = updateGtfAlpha(tf, model, program, vars, constants, target, plan, cursor.gtfAlpha, streams);
           }
         }
+        // Let signal handlers (Ctrl-C) run: the loop would otherwise never return to the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
         if (hooks.shouldStop?.()) {
           const s = snapshot();
           hooks.event?.({ type: "stopped", epoch: cursor.epoch, batch: cursor.batch, reason: "interrupted" });

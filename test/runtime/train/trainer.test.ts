@@ -113,6 +113,20 @@ describe("trainer", () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 
+  it("fused tier: deterministic, loss decreasing, tf.memory() flat", async () => {
+    const runs: number[][] = [];
+    const counts: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      const { program, data, state } = setup(SPEC.replace("epochs = 4", "epochs = 6"));
+      const losses: number[] = [];
+      await train({ tier: "fused", tf, program, data, state, hooks: { event: (e) => (e.type === "epoch" ? losses.push(e.loss) : undefined), afterEpoch: () => void counts.push(tf.memory().numTensors) } });
+      runs.push(losses);
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[0]![5]!).toBeLessThan(runs[0]![0]!);
+    expect(new Set(counts.slice(1, 6)).size).toBe(1);
+  });
+
   it("trains an input-driven task (masked loss, noise in the step)", async () => {
     const src = `model ct
 data task = builtin.flipflop(bits = 2, trials = 16, steps = 15, test_trials = 4)

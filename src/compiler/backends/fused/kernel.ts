@@ -177,7 +177,7 @@ export class FusedKernel {
   /** Generated source of every graph of the kernel, for `rnnc ir --stage kernel`. */
   source(): string {
     const parts: [string, GraphExec | null][] = [
-      ["prelude (constraints)", this.prelude],
+      ["prelude (constraints)", this.program.prelude.eqns.length ? this.prelude : null],
       ["prelude adjoint", this.preludeAdj],
       ["init forward", this.init.fwd],
       ["init adjoint", this.init.adj],
