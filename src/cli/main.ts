@@ -16,6 +16,13 @@ const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointErro
 
 
 export async function main(argv: string[]): Promise<number> {
+  // `rnnc check ... | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
   const program = new Command();
   let code: number = EXIT.ok;
   const setCode = (c: number) => {
