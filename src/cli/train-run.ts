@@ -115,7 +115,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   createRunDir(dir);
 
   say(`rnnc: training ${program.model.name} (${spec}) on ${[...data.values()].map((d) => d.description).join(", ")}`);
-  say(`rnnc: ${tier} tier on backend ${describeBackendSelection(sel)}; run directory ${dir}`);
+  say(`rnnc: ${tier} tier, ${describeBackendSelection(sel)}; run directory ${dir}`);
   if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier, dir, model: program.model.name }));
 
   const evalPlan = program.eval;

@@ -4,6 +4,7 @@ import type { InitSpec, Param, Program } from "../../compiler/ir/types.js";
 import { DataError } from "../data/errors.js";
 import { readNpz, writeNpz, type NdArray } from "../data/npy.js";
 import type { Prng } from "../train/prng.js";
+import { spectralNorm } from "../linalg.js";
 
 /** Raw (stored) parameter values, float32 row-major, keyed by spec name. */
 export type ParamValues = Map<string, { shape: number[]; data: Float32Array }>;
@@ -23,32 +24,6 @@ export interface DataStats {
   max: number;
 }
 
-/** Largest eigenvalue of a symmetric positive definite matrix by power iteration. */
-function maxEigenSpd(m: Float64Array, n: number): number {
-  let v = new Float64Array(n).fill(1 / Math.sqrt(n));
-  let lambda = 0;
-  for (let it = 0; it < 1000; it++) {
-    const w = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += m[i * n + j]! * v[j]!;
-      w[i] = s;
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += w[i]! * w[i]!;
-    norm = Math.sqrt(norm);
-    const next = norm;
-    for (let i = 0; i < n; i++) w[i]! /= norm;
-    v = w;
-    if (Math.abs(next - lambda) <= 1e-13 * next) {
-      lambda = next;
-      break;
-    }
-    lambda = next;
-  }
-  return lambda;
-}
-
 /** (I + RᵀR/M) / max|eig|, R ~ N(0, 1): the PLRNN references' initial A + W. */
 export function normalizedPd(n: number, rng: Prng): Float64Array {
   const r = new Float64Array(n * n);
@@ -61,7 +36,7 @@ export function normalizedPd(n: number, rng: Prng): Float64Array {
       m[i * n + j] = s / n + (i === j ? 1 : 0);
     }
   }
-  const lambda = maxEigenSpd(m, n);
+  const lambda = spectralNorm(m, n, 1000);
   for (let i = 0; i < m.length; i++) m[i]! /= lambda;
   return m;
 }

@@ -12,6 +12,7 @@ import { batchLoss, regularization, type Batch } from "./objective.js";
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { Prng, type PrngState } from "./prng.js";
 import { learningRate, type ScheduleConfig } from "./schedules.js";
+import { spectralNorm } from "../linalg.js";
 
 type Tf = typeof tfType;
 
@@ -345,31 +346,6 @@ function stepJacobian(tf: Tf, model: GraphModel, program: Program, vars: Map<str
     return J;
   });
 }
-
-function spectralNorm(J: Float32Array, M: number): number {
-  let v = new Float64Array(M).fill(1 / Math.sqrt(M));
-  let s = 0;
-  for (let it = 0; it < 50; it++) {
-    const w = new Float64Array(M);
-    for (let i = 0; i < M; i++) {
-      let acc = 0;
-      for (let j = 0; j < M; j++) acc += J[i * M + j]! * v[j]!;
-      w[i] = acc;
-    }
-    const u = new Float64Array(M);
-    for (let j = 0; j < M; j++) {
-      let acc = 0;
-      for (let i = 0; i < M; i++) acc += J[i * M + j]! * w[i]!;
-      u[j] = acc;
-    }
-    const norm = Math.sqrt(u.reduce((a, b) => a + b * b, 0));
-    if (norm === 0) return 0;
-    s = Math.sqrt(norm);
-    v = u.map((x) => x / norm);
-  }
-  return s;
-}
-
 /** The fused kernel as one tfjs op: its gradient is the kernel's own backward pass. */
 function fusedLoss(tf: Tf, kernel: FusedKernel, params: TensorMap, batch: FusedBatch, gtfAlpha: number, rng: { normal(): number }): tfType.Tensor {
   const names = Object.keys(params);
