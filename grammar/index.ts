@@ -6,7 +6,7 @@ import { parser } from "./parser.js";
 import { isStackOverflow, tooDeepForParser } from "./limits.js";
 import * as T from "./tokens.js";
 import { DiagnosticBag, type Diagnostic } from "../src/compiler/diagnostics/diagnostic.js";
-import { didYouMean } from "../src/compiler/check/suggest.js";
+import { didYouMean, resetSuggestionBudget } from "../src/compiler/check/suggest.js";
 
 export const MAX_NESTING = 256;
 
@@ -194,6 +194,7 @@ interface Unclosed {
 
 /** Lex and parse one file; syntax diagnostics go into `bag`. */
 export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
+  resetSuggestionBudget();
   const lexed = T.lexer.tokenize(text);
   /** Lines with a character the lexer skipped: syntax errors there are its consequence. */
   const lexErrorLines = new Set<number>();
@@ -220,6 +221,11 @@ export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
   const toks = lexed.tokens;
   const comments = (lexed.groups["comments"] as IToken[] | undefined) ?? [];
   for (const t of toks) if (t.tokenType !== T.Identifier && t.tokenType.CATEGORIES?.length) reportLookAlike(t, bag);
+  // Names become keys of plain objects (graph outputs, settings); assigning `__proto__` there
+  // would replace the object's prototype instead of adding a key.
+  for (const t of toks) {
+    if (t.image === "__proto__") bag.report("RNN-E002", tokenSpan(t), "'__proto__' cannot be used as a name", { label: "reserved name", hints: ["choose another name"] });
+  }
   // A prime marks the next value of a state and follows its name (z'); the grammar accepts it
   // after any operand, so other uses (0.5', (a + b)', x[0]') are reported here.
   toks.forEach((t, i) => {

@@ -9,7 +9,7 @@ import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { dimsEqual, evalNum, namesIn, num, printNum, simplify, type NumExpr } from "../ir/numexpr.js";
 import type * as IR from "../ir/types.js";
 import { GraphBuilder } from "../lower/builder.js";
-import { closest, didYouMean } from "./suggest.js";
+import { closest, didYouMean, resetSuggestionBudget } from "./suggest.js";
 import { FIELDS, FILE_ARGS, SOURCES, type ArgSpec } from "./sources.js";
 import { describeKind, describeVal, type Sym, type Val } from "./values.js";
 import { checkEval, checkTrain, type ConfigContext } from "./config.js";
@@ -49,6 +49,7 @@ interface GraphCtx {
 }
 
 export function checkSpec(file: A.SpecFile, bag: DiagnosticBag, fileName: string): CheckResult {
+  resetSuggestionBudget();
   return new Checker(file, bag, fileName).run();
 }
 
@@ -249,7 +250,7 @@ class Checker {
     }
     const callee = src.callee;
     if (callee.kind === "member" && callee.object.kind === "name" && callee.object.name === "builtin") {
-      const spec = SOURCES[callee.name];
+      const spec = Object.hasOwn(SOURCES, callee.name) ? SOURCES[callee.name] : undefined;
       if (!spec) {
         this.err("RNN-E060", callee.nameSpan, `unknown built-in data source 'builtin.${callee.name}'`, {
           hints: [...didYouMean(callee.name, Object.keys(SOURCES)).map((h) => h.replace("'", "'builtin.")), `built-in sources: ${Object.keys(SOURCES).join(", ")}`],
@@ -280,7 +281,7 @@ class Checker {
       return;
     }
     const shown = callee.kind === "name" ? callee.name : callee.kind === "member" ? callee.name : "?";
-    if (SOURCES[shown]) {
+    if (Object.hasOwn(SOURCES, shown)) {
       this.err("RNN-E060", callee.span, `'${shown}' is a built-in data source: write 'builtin.${shown}'`, {
         label: `write 'builtin.${shown}'`,
         hints: [`e.g. \`data ${name} = builtin.${shown}(...)\``],
@@ -301,7 +302,7 @@ class Checker {
         this.err("RNN-E014", a.span, `the arguments of ${what} are named: write \`key = value\``, { hints: [`${what} takes: ${Object.keys(spec).join(", ")}`] });
         continue;
       }
-      const s = spec[a.name];
+      const s = Object.hasOwn(spec, a.name) ? spec[a.name] : undefined;
       if (!s) {
         this.err("RNN-E061", a.nameSpan, `${what} has no argument '${a.name}'`, { hints: [...didYouMean(a.name, Object.keys(spec)), `${what} takes: ${Object.keys(spec).join(", ")}`] });
         continue;

@@ -63,7 +63,7 @@ class Reader {
       argList = e.args;
     }
     if (name === undefined) return this.error("RNN-E062", e.span, `${what} must be one of: ${Object.keys(options).join(", ")}`);
-    const allowed = options[name];
+    const allowed = Object.hasOwn(options, name) ? options[name] : undefined;
     if (!allowed) return this.error("RNN-E061", nameSpan, `unknown ${what} '${name}'`, [...didYouMean(name, Object.keys(options)), `choices: ${Object.keys(options).join(", ")}`]);
     const args = new Map<string, A.Expr>();
     const positional: A.Expr[] = [];

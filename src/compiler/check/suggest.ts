@@ -2,21 +2,34 @@
 
 /** Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
  * neighbouring letters ('alhpa' → 'alpha' is one edit), ignoring case. */
-export function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string, max = Infinity): number {
+  // Three rolling rows instead of an m x n table; with `max`, any result above it is max + 1
+  // (checking a file with thousands of unknown names compares each with every declared name).
   const m = a.length;
   const n = b.length;
+  if (Math.abs(m - n) > max) return max + 1;
   const A = a.toLowerCase();
   const B = b.toLowerCase();
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  let prev2: number[] = new Array<number>(n + 1).fill(0);
+  let prev: number[] = Array.from({ length: n + 1 }, (_, j) => j);
+  let cur: number[] = new Array<number>(n + 1).fill(0);
+  let prevMin = 0;
   for (let i = 1; i <= m; i++) {
+    cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= n; j++) {
       const cost = A[i - 1] === B[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && A[i - 1] === B[j - 2] && A[i - 2] === B[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && A[i - 1] === B[j - 2] && A[i - 2] === B[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    // Later cells come from this row or (a swap) the previous one plus 1.
+    if (rowMin > max && prevMin + 1 > max) return max + 1;
+    prevMin = rowMin;
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return d[m]![n]!;
+  return prev[n]!;
 }
 
 /** Names other tools and papers use for things rnnc spells differently. */
@@ -35,10 +48,27 @@ const SYNONYMS: Record<string, string[]> = {
   dstsp_bins: ["bins"], dsp: ["dstsp"], klx: ["dstsp"], hellinger: ["dh"], prediction_error: ["pe"],
 };
 
+/**
+ * Candidates compared per stage (parse, check) before suggestions stop: a generated file with
+ * thousands of unknown names would otherwise compare each with every declared name (hours).
+ */
+const SUGGESTION_BUDGET = 200_000;
+let budget = SUGGESTION_BUDGET;
+
+/** Called at the start of each stage, so suggestions never depend on earlier compiles. */
+export function resetSuggestionBudget(): void {
+  budget = SUGGESTION_BUDGET;
+}
+
 /** The closest candidate within a distance that scales with the word's length, if any. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (budget <= 0) return undefined;
   const cands = [...candidates].filter((c) => c !== word);
-  for (const s of SYNONYMS[word.toLowerCase()] ?? []) if (cands.includes(s)) return s;
+  // hasOwn: a name like `constructor` must not find Object.prototype's.
+  const lw0 = word.toLowerCase();
+  for (const s of Object.hasOwn(SYNONYMS, lw0) ? SYNONYMS[lw0]! : []) if (cands.includes(s)) return s;
+  budget -= cands.length;
+  if (budget < 0) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   // One-letter names (dims such as M, N, K) are all one edit apart: suggest only a change of case.
@@ -47,7 +77,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     // The length difference bounds the distance from below, so skipping is exact; and the table is
     // length x length: a generated 100k-character name must not take minutes (or all memory).
     if (Math.abs(c.length - word.length) > limit || word.length > 200) continue;
-    const d = editDistance(word, c);
+    const d = editDistance(word, c, limit);
     if (d < bestD || (d === bestD && best !== undefined && c < best)) {
       best = c;
       bestD = d;
