@@ -48,18 +48,25 @@ function seriesSources(): Record<string, SourceSpec> {
   return out;
 }
 
+/** The arguments every task has: trial counts, trial length and the seed of its data stream. */
+function taskArgs(trials: number, steps: number, minSteps: number, testTrials: number, stepsDoc = "time steps per trial"): Record<string, ArgSpec> {
+  return {
+    trials: { type: "int", default: trials, min: 1, doc: "trials in the training set" },
+    steps: { type: "int", default: steps, min: minSteps, doc: stepsDoc },
+    test_trials: { type: "int", default: testTrials, min: 1, doc: "trials in the test set" },
+    seed: { type: "int", default: 0, min: 0, doc: "seed" },
+  };
+}
+
 export const SOURCES: Record<string, SourceSpec> = {
   ...seriesSources(),
   flipflop: {
     kind: "task",
     doc: "N-bit flip-flop: pulses of ±1 per channel; the target holds the last pulse",
     args: {
+      ...taskArgs(512, 200, 2, 128),
       bits: { type: "int", default: 3, min: 1, doc: "channels" },
-      trials: { type: "int", default: 512, min: 1, doc: "trials in the training set" },
-      steps: { type: "int", default: 200, min: 2, doc: "time steps per trial" },
       pulse_prob: { type: "number", default: 0.05, min: 0, max: 1, doc: "probability of a pulse per step and channel" },
-      test_trials: { type: "int", default: 128, min: 1, doc: "trials in the test set" },
-      seed: { type: "int", default: 0, min: 0, doc: "seed" },
     },
     sizes: (a) => ({ inputs: Number(a["bits"]), targets: Number(a["bits"]) }),
   },
@@ -67,14 +74,11 @@ export const SOURCES: Record<string, SourceSpec> = {
     kind: "task",
     doc: "integrate angular velocities; the target is the wrapped angle / pi",
     args: {
+      ...taskArgs(256, 100, 2, 64),
       channels: { type: "int", default: 2, min: 1, doc: "independent channels" },
-      trials: { type: "int", default: 256, min: 1, doc: "trials" },
-      steps: { type: "int", default: 100, min: 2, doc: "time steps per trial" },
       speed: { type: "number", default: 0.3, min: 0, doc: "absolute angular speed" },
       switch_prob: { type: "number", default: 0.05, min: 0, max: 1, doc: "probability of redrawing the speed per step" },
       input_noise: { type: "number", default: 0.01, min: 0, doc: "noise std added to the inputs" },
-      test_trials: { type: "int", default: 64, min: 1, doc: "trials in the test set" },
-      seed: { type: "int", default: 0, min: 0, doc: "seed" },
     },
     sizes: (a) => ({ inputs: Number(a["channels"]), targets: Number(a["channels"]) }),
   },
@@ -82,11 +86,8 @@ export const SOURCES: Record<string, SourceSpec> = {
     kind: "task",
     doc: "sequence-to-one: a sum of three sines; the target is the mean of the next 10 samples",
     args: {
-      trials: { type: "int", default: 800, min: 1, doc: "trials" },
-      steps: { type: "int", default: 50, min: 2, doc: "sequence length" },
+      ...taskArgs(800, 50, 2, 200, "sequence length"),
       noise: { type: "number", default: 0.1, min: 0, doc: "noise std" },
-      test_trials: { type: "int", default: 200, min: 1, doc: "trials in the test set" },
-      seed: { type: "int", default: 0, min: 0, doc: "seed" },
     },
     sizes: () => ({ inputs: 1, targets: 1 }),
   },
@@ -94,11 +95,8 @@ export const SOURCES: Record<string, SourceSpec> = {
     kind: "task",
     doc: "sequence-to-one memory: recall the sum of a short symbol sequence at a marker",
     args: {
-      trials: { type: "int", default: 800, min: 1, doc: "trials" },
-      steps: { type: "int", default: 50, min: 12, doc: "sequence length (the recall marker sits 5 steps before the end)" },
+      ...taskArgs(800, 50, 12, 200, "sequence length (the recall marker sits 5 steps before the end)"),
       vocab: { type: "int", default: 8, min: 2, doc: "symbols 1..vocab-1" },
-      test_trials: { type: "int", default: 200, min: 1, doc: "trials in the test set" },
-      seed: { type: "int", default: 0, min: 0, doc: "seed" },
     },
     sizes: () => ({ inputs: 1, targets: 1 }),
   },
@@ -106,10 +104,7 @@ export const SOURCES: Record<string, SourceSpec> = {
     kind: "task",
     doc: "sequence-to-one: the x-coordinate of a Lorenz run; the target is the mean x of the next 10 steps",
     args: {
-      trials: { type: "int", default: 800, min: 1, doc: "trials" },
-      steps: { type: "int", default: 50, min: 2, doc: "sequence length" },
-      test_trials: { type: "int", default: 200, min: 1, doc: "trials in the test set" },
-      seed: { type: "int", default: 0, min: 0, doc: "seed" },
+      ...taskArgs(800, 50, 2, 200, "sequence length"),
     },
     sizes: () => ({ inputs: 1, targets: 1 }),
   },
