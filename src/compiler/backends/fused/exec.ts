@@ -23,6 +23,9 @@ export class GraphExec {
   readonly plan: GraphPlan;
   readonly source: string;
   private readonly P: Float64Array[];
+  private readonly X: Float64Array[];
+  private readonly inIdx = new Map<string, number>();
+  private readonly outIdx = new Map<string, number>();
   private readonly gen: GenModule;
   rng: NormalSource | undefined;
 
@@ -36,9 +39,15 @@ export class GraphExec {
     const batchedInputs = [...spec.batched].map(([key, s]) => ({ key, size: size(s) }));
     this.plan = planGraph(spec.name, spec.graph, bindInput, batchedInputs, spec.outputSizes);
     const X = this.plan.x.map((b) => new Float64Array(capacity * b.size));
+    this.X = X;
     this.plan.x.forEach((b, i) => {
-      if (b.role === "in") this.in[b.key] = X[i]!;
-      else if (b.role === "out") this.out[b.key] = X[i]!;
+      if (b.role === "in") {
+        this.in[b.key] = X[i]!;
+        this.inIdx.set(b.key, i);
+      } else if (b.role === "out") {
+        this.out[b.key] = X[i]!;
+        this.outIdx.set(b.key, i);
+      }
     });
     const tile = capacity;
     const T = this.plan.t.map((s) => new Float64Array(tile * s));
@@ -51,6 +60,20 @@ export class GraphExec {
     });
     this.source = generateSource(this.plan, tile, commitIdx);
     this.gen = compileFactory(this.plan, tile, commitIdx, "float64")(this.P, X, T, H, this);
+  }
+
+  /**
+   * Point an input or output at another array of the same size (no copy): the generated code reads
+   * its buffers from X at every run, so taped values can be written and read in place.
+   */
+  attachIn(name: string, a: Float64Array): void {
+    this.X[this.inIdx.get(name)!] = a;
+    this.in[name] = a;
+  }
+
+  attachOut(name: string, a: Float64Array): void {
+    this.X[this.outIdx.get(name)!] = a;
+    this.out[name] = a;
   }
 
   bind(params: Readonly<Record<string, Float64Array>>): this {

@@ -232,7 +232,7 @@ export class FusedKernel {
     };
 
     // ---------------- forward ----------------
-    const stepIn = this.step.fwd.in;
+    const stepIn = () => this.step.fwd.in;
     const obsIn = this.observe.fwd.in;
     const N = size(this.shapes.get(this.obsName)!);
     if (batch.kind === "series") {
@@ -241,7 +241,9 @@ export class FusedKernel {
     }
     this.init.fwd.run(B);
     this.saveTape(this.init, this.init.fwd, tapes.init, B);
-    for (const s of this.stateNames) stepIn[s]!.set(this.init.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
+    // The step reads its inputs from, and writes its taped intermediates into, step t's tape slots.
+    this.attachStepTape(0);
+    for (const s of this.stateNames) stepIn()[s]!.set(this.init.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
 
     const pred = this.observe.fwd.out[this.obsName]!;
     const ctPred: Float64Array[] = [];
@@ -255,7 +257,7 @@ export class FusedKernel {
       if (units && batch.kind === "series") {
         const a = alphaAt(t);
         if (a > 0) {
-          const z = stepIn[units.state]!;
+          const z = stepIn()[units.state]!;
           const w = units.stop - units.start;
           for (let b = 0; b < B; b++) for (let i = 0; i < w; i++) {
             const k = b * M + units.start + i;
@@ -264,15 +266,13 @@ export class FusedKernel {
         }
       }
       if (batch.kind === "task" && this.inputName) {
-        const u = stepIn[this.inputName]!;
+        const u = stepIn()[this.inputName]!;
         for (let b = 0; b < B; b++) u.set(batch.input.subarray((b * T + t) * I, (b * T + t + 1) * I), b * I);
       }
       this.step.fwd.run(B);
-      // the step does not modify its inputs: inputs and intermediates are taped together
-      this.saveTape(this.step, this.step.fwd, tapes.step[t]!, B);
       // observation of the new state (and the same input)
       for (const s of this.stateNames) obsIn[s]!.set(this.step.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
-      if (this.inputName && obsIn[this.inputName]) obsIn[this.inputName]!.set(stepIn[this.inputName]!.subarray(0, B * I));
+      if (this.inputName && obsIn[this.inputName]) obsIn[this.inputName]!.set(stepIn()[this.inputName]!.subarray(0, B * I));
       this.observe.fwd.run(B);
       this.saveTape(this.observe, this.observe.fwd, tapes.observe[t]!, B);
       for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) {
@@ -291,7 +291,10 @@ export class FusedKernel {
         lossSum += w * (mse ? d * d : Math.abs(d));
         count += w;
       }
-      for (const s of this.stateNames) stepIn[s]!.set(this.step.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
+      if (t + 1 < T) {
+        this.attachStepTape(t + 1);
+        for (const s of this.stateNames) stepIn()[s]!.set(this.step.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
+      }
     }
     const denom = Math.max(count, batch.kind === "series" ? 1 : 1e-12);
     const loss = count > 0 ? lossSum / denom : 0;
@@ -306,14 +309,15 @@ export class FusedKernel {
     }
 
     // ---------------- backward ----------------
-    const effGrad: Record<string, Float64Array> = {};
-    for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
+    // Parameter cotangents come out per sample; accumulate them per sample over time (one
+    // contiguous add per step) and sum over the batch once at the end.
+    const perSample: Record<string, Float64Array> = {};
+    for (const [, e] of this.effOf) perSample[e] ??= new Float64Array(this.capacity * size(this.shapes.get(e)!));
     const addParamCts = (st: Stage) => {
       for (const name of st.paramCts) {
         const g = st.adj.out[name]!;
-        const acc = effGrad[name]!;
-        const n = acc.length;
-        for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) acc[i]! += g[b * n + i]!;
+        const acc = perSample[name]!;
+        for (let i = 0, n = B * (acc.length / this.capacity); i < n; i++) acc[i]! += g[i]!;
       }
     };
     const ctState: Record<string, Float64Array> = {};
@@ -330,7 +334,7 @@ export class FusedKernel {
         for (let i = 0; i < c.length; i++) c[i]! += g[i]!;
       }
       // step t: z_{t+1} = step(forced z_t)
-      this.loadTape(this.step, tapes.step[t]!, B);
+      this.step.tape.forEach((x, i) => this.step.adj.attachIn(x.name, tapes.step[t]![i]!));
       for (const s of this.stateNames) this.step.adj.in[ct(s)]?.set(ctState[s]!);
       this.step.adj.run(B);
       addParamCts(this.step);
@@ -353,6 +357,13 @@ export class FusedKernel {
     this.init.adj.run(B);
     addParamCts(this.init);
 
+    const effGrad: Record<string, Float64Array> = {};
+    for (const [e, acc] of Object.entries(perSample)) {
+      const n = acc.length / this.capacity;
+      const sum = new Float64Array(n);
+      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += acc[b * n + i]!;
+      effGrad[e] = sum;
+    }
     // raw-parameter gradients through the constraints
     const grads: Record<string, Float64Array> = {};
     if (this.preludeAdj) {
@@ -365,6 +376,15 @@ export class FusedKernel {
       grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
     }
     return { loss, grads };
+  }
+
+  /** Step t reads its taped inputs from, and writes its taped intermediates into, its tape slots. */
+  private attachStepTape(t: number): void {
+    const slots = this.tapes!.step[t]!;
+    this.step.tape.forEach((x, i) => {
+      if (x.from === "in") this.step.fwd.attachIn(x.name, slots[i]!);
+      else this.step.fwd.attachOut(`tape:${x.name}`, slots[i]!);
+    });
   }
 
   private saveTape(st: Stage, exec: GraphExec, slots: Float64Array[], B: number): void {
