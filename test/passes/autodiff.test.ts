@@ -129,3 +129,24 @@ observe x : [M] = z`;
     expect(Array.from(out["jac:z"]!.dataSync())).toEqual([0.5, 1, 2, 3, -1, 4, 5, 6, 2]);
   });
 });
+
+describe("simplify", () => {
+  it("turns the adjoint's outer products into broadcast products and drops broadcast copies", async () => {
+    const { simplifyGraph } = await import("../../src/compiler/passes/simplify.js");
+    const p = bound("dendplrnn.rnn");
+    const shapes = new Map<string, (number | string)[]>();
+    for (const prm of p.params) shapes.set(prm.name, prm.shape as number[]);
+    for (const e of p.prelude.eqns) shapes.set(e.out, e.shape as number[]);
+    for (const x of [...p.states, ...p.inputs]) shapes.set(x.name, x.shape as number[]);
+    const inputShapes = new Map(p.step.inputs.map((i) => [i, shapes.get(i)!]));
+    const adj = adjoint(p.step, { inputShapes });
+    const all = new Map<string, (number | string)[]>(inputShapes);
+    for (const e of p.step.eqns) all.set(e.out, e.shape as number[]);
+    all.set(ct("z"), p.states[0]!.shape as number[]);
+    const s = simplifyGraph(adj, all);
+    const count = (g: typeof adj, op: string) => g.eqns.filter((e) => e.op === op).length;
+    expect(count(s, "matmul")).toBeLessThan(count(adj, "matmul"));
+    expect(count(s, "broadcast")).toBeLessThanOrEqual(count(adj, "broadcast"));
+    expect(validateSchema({ ...p, step: s })).toEqual([]);
+  });
+});

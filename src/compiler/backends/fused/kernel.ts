@@ -5,6 +5,7 @@
 import type { Eqn, Graph, Program, TrainPlan } from "../../ir/types.js";
 import { adjoint, ct } from "../../passes/autodiff.js";
 import { dceGraph } from "../../passes/dce.js";
+import { simplifyGraph } from "../../passes/simplify.js";
 import type { NormalSource } from "../interp/codegen.js";
 import { GraphExec } from "./exec.js";
 
@@ -144,7 +145,10 @@ export class FusedKernel {
     for (const e of g.eqns) shapes.set(e.out, e.shape as number[]);
     const inputShapes = new Map(g.inputs.map((i) => [i, shapes.get(i)!]));
     const wrt = [...usedEff, ...wrtBatched.filter((s) => g.inputs.includes(s))];
-    const adjRaw = dceGraph(adjoint(g, { inputShapes, wrt }, `d${name[0]!}`));
+    const adjGraph = adjoint(g, { inputShapes, wrt }, `d${name[0]!}`);
+    const adjInShapes = new Map<string, number[]>(shapes);
+    for (const k of Object.keys(g.outputs)) adjInShapes.set(ct(k), outShapes.get(k)!);
+    const adjRaw = dceGraph(simplifyGraph(adjGraph, adjInShapes));
     const batched = batchedSet(g, new Set([...batchedIn.keys()].filter((k) => g.inputs.includes(k))));
     const adj = withHoistedPrimals(g, adjRaw, batched);
     const tapeNames = adj.inputs.filter((i) => batched.has(i));
