@@ -10,5 +10,11 @@ if (!existsSync(entry)) {
   process.stderr.write("rnnc: the compiled CLI is missing; run `npm run build` in " + root + "\n");
   process.exit(2);
 }
-const { main } = await import(entry);
+let main;
+try {
+  ({ main } = await import(entry));
+} catch (e) {
+  process.stderr.write(`rnnc: internal compiler error: the compiled CLI failed to load (${e && e.message ? e.message.split("\n")[0] : e})\nthis is a bug in rnnc, or an incomplete build: run \`npm run build\` in ${root}\n`);
+  process.exit(101);
+}
 process.exitCode = await main(process.argv);

@@ -32,7 +32,7 @@ export class RnnParser extends CstParser {
   constructor(validate = process.env["RNNC_VALIDATE_GRAMMAR"] === "1") {
     super(T.allTokens, {
       recoveryEnabled: true,
-      maxLookahead: 3,
+      maxLookahead: 2,
       nodeLocationTracking: "full",
       errorMessageProvider: expectedOnly,
       // Grammar validations run in the test suite (grammar.test.ts); skipping them at startup

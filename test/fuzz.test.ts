@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileSource, type CompileResult } from "../src/compiler/driver.js";
+import { exprArb } from "./helpers/exprs.js";
 import { applyMutation, mutationArb } from "./helpers/mutate.js";
 import { checkInvariants, vocabulary, zooSpecs } from "./helpers/specs.js";
 
@@ -95,6 +96,26 @@ describe("fuzz: mutated zoo specs never crash the compiler", () => {
       }),
       { seed: SEED + 5, numRuns: 60 },
     );
+  });
+});
+
+describe("fuzz: random well-formed expressions reach the checker", () => {
+  it("in an equation, a comprehension body, a dim and the observation: diagnostics or a verified IR", () => {
+    const base = ZOO.find((s) => s.name === "dendplrnn")!.text;
+    const places = [
+      (e: string) => base.replace("W @ phi + h", e),
+      (e: string) => base.replace("alpha[b] * (relu(z + H[:, b]) - relu(z))", e),
+      (e: string) => base.replace("B = 20", `B = ${e}`),
+      (e: string) => base.replace("z[:N]\n\ntrain", `${e}\n\ntrain`),
+    ];
+    let valid = 0;
+    fc.assert(
+      fc.property(exprArb(["z", "h", "A", "W", "alpha", "H", "phi", "x", "L", "M", "N", "B", "b"]), fc.nat({ max: places.length - 1 }), (e, i) => {
+        if (survive(places[i]!(e)).ir) valid++;
+      }),
+      { seed: SEED + 6, numRuns: 150 },
+    );
+    expect(valid).toBeGreaterThan(10); // the generator does reach lowering and verification
   });
 });
 
@@ -197,6 +218,36 @@ describe("fuzz: pathological inputs", () => {
     for (let i = 1; i <= 40; i++) fns += `\nfn f${i}(v) = f${i - 1}(v) + f${i - 1}(v)`;
     const r = survive(base.replace("latent z", `${fns}\nlatent z`).replace("W @ phi + h", "W @ phi + f40(h)"));
     expect(codes(r)).toContain("RNN-E019");
+  });
+
+  it("names that are keys of Object.prototype (constructor, __proto__, toString) in every position", () => {
+    const dend = ZOO.find((s) => s.name === "dendplrnn")!.text;
+    const lstm = ZOO.find((s) => s.name === "lstm")!.text;
+    for (const w of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const variants = [
+        dend.replace("builtin.lorenz63", `builtin.${w}`), //        a table of data sources
+        dend.replace("steps = 100000", `${w} = 1`), //               a table of arguments
+        dend.replace("lorenz.features", `lorenz.${w}`), //          did-you-mean synonyms
+        lstm.replace("task.inputs", `task.${w}`),
+        dend.replace("teacher_noise", w), //                         settings
+        dend.replace("radam(", `${w}(`), //                          choices (optimizer, forcing, ...)
+        dend.replace("sparse(", `${w}(`),
+        dend.replace("dstsp(bins", `${w}(bins`),
+        dend.replace("multistep(", `${w}(`),
+        dend.replace("norm(10)", `${w}(10)`),
+        dend.replace("mse(x", `${w}(x`),
+        dend.replace("bins = 30", `${w} = 30`),
+        dend.replace("init = normalized_pd(group", `init = ${w}(group`),
+        dend.replace("offdiag", w),
+        dend.replace(/\bz\b/g, w), //                                 graph outputs keyed by state
+        dend.replace(/\bx\b/g, w), //                                 ... and by observation
+        dend.replace(/\balpha\b/g, w),
+        dend.replace(/\bB\b/g, w),
+      ];
+      for (const v of variants) survive(v);
+    }
+    expect(codes(survive(dend.replace(/\bz\b/g, "__proto__")))).toContain("RNN-E002");
+    expect(codes(survive(dend.replace("radam(", "constructor(")))).toContain("RNN-E061");
   });
 
   it("recursive and mutually recursive fns are errors", () => {

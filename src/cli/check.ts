@@ -23,7 +23,7 @@ export function registerCheck(program: Command, setCode: (c: number) => void): v
         // Test hook (test/cli.test.ts): RNNC_FAULT_INJECT=ice fails here as a bug in the compiler
         // would, to pin down exit code 101 and its one-line message. It has no other effect.
         if (process.env["RNNC_FAULT_INJECT"] === "ice") throw new Error(`fault injected while checking ${f} (RNNC_FAULT_INJECT=ice)`);
-        const r = compileSource(text, f);
+        const r = compileSource(text, f, { schema: false });
         if (r.diagnostics.some((d) => d.severity === "error")) errors = true;
         if (opts.format === "json") {
           json.push({ file: f, ok: !r.diagnostics.some((d) => d.severity === "error"), diagnostics: r.diagnostics.map(renderJson) });

@@ -22,7 +22,16 @@ export interface CompileResult {
   opt?: Program;
 }
 
-export function compileSource(source: string, file: string): CompileResult {
+export interface CompileOptions {
+  /**
+   * Validate the lowered IR against its JSON Schema (ajv). On by default; `rnnc check` turns it
+   * off because compiling the schema costs more than checking a spec (the hand-written verifier,
+   * which checks names and shapes, always runs; the tests validate every zoo IR).
+   */
+  schema?: boolean;
+}
+
+export function compileSource(source: string, file: string, opts: CompileOptions = {}): CompileResult {
   const bag = new DiagnosticBag(file);
   const parsed = parseSpec(source, bag);
   const result: CompileResult = { file, source, diagnostics: [] };
@@ -43,7 +52,7 @@ export function compileSource(source: string, file: string): CompileResult {
     const checked = checkSpec(parsed.ast, bag, file);
     result.symbols = checked.symbols;
     if (checked.program) {
-      const schemaErrors = validateSchema(checked.program);
+      const schemaErrors = opts.schema === false ? [] : validateSchema(checked.program);
       if (schemaErrors.length) throw new Error(`lowered IR violates the schema: ${schemaErrors.join("; ")}`);
       verifyProgram(checked.program);
       result.ir = checked.program;

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { ROOT } from "./specs.js";
 
 export interface CliResult {
@@ -63,7 +63,7 @@ async function buildPrivate(): Promise<string | undefined> {
 export async function makeCli(): Promise<Cli> {
   const built = process.env["RNNC_TEST_USE_TSX"] ? undefined : await buildPrivate().catch(() => undefined);
   const [argv0, how]: [string[], string] = built
-    ? [[join(built, "bin", "rnnc.js")], `node ${relative(ROOT, join(built, "bin", "rnnc.js")) || "bin/rnnc.js"} (private esbuild build)`]
+    ? [[join(built, "bin", "rnnc.js")], `node ${join(built, "bin", "rnnc.js")} (bin/rnnc.js over a private esbuild build)`]
     : [["--import", "tsx", join(ROOT, "test", "helpers", "rnnc-src.ts")], "node --import tsx test/helpers/rnnc-src.ts"];
   return {
     how,
