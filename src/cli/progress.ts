@@ -4,7 +4,6 @@ export class Progress {
   private epochs: number;
   private batches: number;
   private started = performance.now();
-  private epochsDone = 0;
   private firstEpoch: number | undefined;
   private lastDraw = 0;
 
@@ -31,11 +30,6 @@ export class Progress {
     process.stdout.write(`\r${line.padEnd(100)}`);
   }
 
-  epoch(epoch: number, loss: number, seconds: number): void {
-    this.epochsDone = epoch;
-    void loss;
-    void seconds;
-  }
 
   clear(): void {
     if (this.enabled) process.stdout.write(`\r${" ".repeat(100)}\r`);

@@ -146,8 +146,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     }
     if (e.type === "batch") progress.batch(e.epoch, e.batch, e.loss);
     else if (e.type === "epoch") {
-      if (progress.enabled) progress.epoch(e.epoch, e.loss, e.seconds);
-      else out(`epoch ${e.epoch}/${plan.epochs}  loss ${e.loss.toExponential(4)}  lr ${e.lr.toExponential(2)}  ${e.seconds.toFixed(2)} s${e.gtfAlpha !== undefined ? `  gtf alpha ${e.gtfAlpha.toFixed(3)}` : ""}`);
+      if (!progress.enabled) out(`epoch ${e.epoch}/${plan.epochs}  loss ${e.loss.toExponential(4)}  lr ${e.lr.toExponential(2)}  ${e.seconds.toFixed(2)} s${e.gtfAlpha !== undefined ? `  gtf alpha ${e.gtfAlpha.toFixed(3)}` : ""}`);
     } else if (e.type === "start" && e.resumedAt) say(`rnnc: resuming at epoch ${e.resumedAt.epoch + 1}, batch ${e.resumedAt.batch + 1}`);
   };
 

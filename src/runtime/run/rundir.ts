@@ -46,9 +46,6 @@ export function appendMetric(dir: string, event: Record<string, unknown>): void 
 
 /** A stable hash of the model part of the IR (not the training settings), for resume checks. */
 export function modelHash(p: Program): string {
-  const { train: _t, eval: _e, model: _m, ...rest } = p;
-  void _t;
-  void _e;
-  void _m;
+  const rest = { ...p, train: null, eval: null, model: null };
   return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
 }

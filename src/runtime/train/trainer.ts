@@ -86,13 +86,12 @@ export function freshCursor(seed: number, plan: TrainPlan): TrainCursor {
   return { epoch: 0, batch: 0, streams, gtfAlpha: f.kind === "gtf" ? f.alpha : f.kind === "gtf_adaptive" ? f.alpha0 : 0, sinceAlphaUpdate: 0 };
 }
 
-function cloneParams(tf: Tf, vars: Map<string, tfType.Variable>, shapes: ParamValues): ParamValues {
+function cloneParams(vars: Map<string, tfType.Variable>, shapes: ParamValues): ParamValues {
   const out: ParamValues = new Map();
   for (const [k, v] of shapes) {
     const variable = vars.get(k);
     out.set(k, { shape: v.shape, data: variable ? (variable.dataSync() as Float32Array).slice() : v.data.slice() });
   }
-  void tf;
   return out;
 }
 
@@ -138,7 +137,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const kernel = (setup.tier ?? "graph") === "fused" ? new FusedKernel(program, plan.batchSize) : null;
   const snapshot = (): TrainState => ({
     cursor: { ...structuredClone(cursor), streams: Object.fromEntries([...streams].map(([k, p]) => [k, p.getState()])) },
-    params: cloneParams(tf, vars, setup.state.params),
+    params: cloneParams(vars, setup.state.params),
     optimizer: optimizer.getState(),
   });
   let lastGood = snapshot();
@@ -161,8 +160,6 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
       while (cursor.batch < plan.batchesPerEpoch) {
         const drawn = target.kind === "series" ? seriesBatch(target, plan, streams) : taskBatch(target, plan, streams);
         const batchLossValue = tf.tidy(() => {
-          const params: TensorMap = { ...constants };
-          for (const [k, v] of vars) params[k] = v;
           const B = drawn.B;
           const { value, grads } = tf.variableGrads(() => {
             const prm: TensorMap = { ...constants };
@@ -171,7 +168,6 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
             const batch = asTensors(tf, drawn, N, I, O);
             return batchLoss({ tf, model, program, plan, gtfAlpha: cursor.gtfAlpha, noise: (shape) => noise(shape)(B) }, prm, batch) as tfType.Scalar;
           }, [...vars.values()]);
-          void params;
           const byName = new Map<string, tfType.Tensor>();
           for (const [k, v] of vars) if (grads[v.name]) byName.set(k, grads[v.name]!);
           const lossNum = value.dataSync()[0]!;
@@ -311,7 +307,7 @@ function updateGtfAlpha(
       const x = data.train.data.subarray((start + t) * N, (start + t + 1) * N);
       const z = new Float32Array(M);
       z.set(x.subarray(0, Math.min(N, M)), f.units.start as number);
-      const J = stepJacobian(tf, model, program, vars, constants, st.name, z);
+      const J = stepJacobian(tf, model, vars, constants, st.name, z);
       const s = spectralNorm(J, M);
       logSum += Math.log(Math.max(s, 1e-12));
       maxNorm = Math.max(maxNorm, s);
@@ -325,7 +321,7 @@ function updateGtfAlpha(
 }
 
 /** The Jacobian of the step with respect to one state, at z (row-major [M, M]), by autodiff. */
-function stepJacobian(tf: Tf, model: GraphModel, program: Program, vars: Map<string, tfType.Variable>, constants: TensorMap, state: string, z: Float32Array): Float32Array {
+function stepJacobian(tf: Tf, model: GraphModel, vars: Map<string, tfType.Variable>, constants: TensorMap, state: string, z: Float32Array): Float32Array {
   const M = z.length;
   return tf.tidy(() => {
     const params: TensorMap = { ...constants };
@@ -342,7 +338,6 @@ function stepJacobian(tf: Tf, model: GraphModel, program: Program, vars: Map<str
     }
     const J = new Float32Array(M * M);
     rows.forEach((r, i) => J.set(r, i * M));
-    void program;
     return J;
   });
 }

@@ -124,9 +124,9 @@ export class FusedKernel {
     const obsShapes = new Map(p.observations.map((o) => [o.name, o.shape as number[]]));
     const stateShapes = new Map(p.states.map((s) => [s.name, s.shape as number[]]));
     const inputShapes = new Map(p.inputs.map((s) => [s.name, s.shape as number[]]));
-    this.init = this.stage("init", p.init, effShapes, obsShapes, stateShapes, [], true);
-    this.step = this.stage("step", p.step, effShapes, new Map([...stateShapes, ...inputShapes]), stateShapes, this.stateNames, false);
-    this.observe = this.stage("observe", p.observe, effShapes, new Map([...stateShapes, ...inputShapes]), obsShapes, this.stateNames, false);
+    this.init = this.stage("init", p.init, effShapes, obsShapes, stateShapes, []);
+    this.step = this.stage("step", p.step, effShapes, new Map([...stateShapes, ...inputShapes]), stateShapes, this.stateNames);
+    this.observe = this.stage("observe", p.observe, effShapes, new Map([...stateShapes, ...inputShapes]), obsShapes, this.stateNames);
   }
 
   /** Forward executor with tape outputs and the adjoint executor of one graph. */
@@ -137,7 +137,6 @@ export class FusedKernel {
     batchedIn: Map<string, number[]>,
     outShapes: Map<string, number[]>,
     wrtBatched: string[],
-    initStage: boolean,
   ): Stage {
     const B = this.capacity;
     const usedEff = g.inputs.filter((i) => effShapes.has(i));
@@ -174,7 +173,6 @@ export class FusedKernel {
     for (const i of adj.inputs) if (!adjBatched.has(i)) adjParams.set(i, shapes.get(i)!);
     const adjOut = new Map(Object.keys(adj.outputs).map((k) => [k, size(shapes.get(k)!)]));
     const adjExec = new GraphExec({ name, graph: adj, params: adjParams, batched: adjBatched, outputSizes: adjOut }, B);
-    void initStage;
     return { fwd, adj: adjExec, tape, paramCts: usedEff, stateCts: wrtBatched.filter((s) => g.inputs.includes(s)) };
   }
 
