@@ -8,7 +8,7 @@ import { loadSeries } from "../runtime/data/load.js";
 import { readNpy, writeNpy, type NdArray } from "../runtime/data/npy.js";
 import { evaluate } from "../runtime/eval/evaluate.js";
 import { makeSimulator } from "../runtime/eval/simulator.js";
-import { loadParams, type ParamValues } from "../runtime/model/params.js";
+import { loadParams, readParamMap, type ParamValues } from "../runtime/model/params.js";
 import { RUN_FILES } from "../runtime/run/rundir.js";
 import { compileForRun } from "./compile-for-run.js";
 import { EXIT, UsageError } from "./main.js";
@@ -49,7 +49,8 @@ export function registerGenerate(program: Command, setCode: (c: number) => void)
     .option("--from <data.npy>", "use the spec's initial-state rule on the first observation of this file")
     .requiredOption("--out <traj.npy>", "output: [steps+1, N] observed; the latent goes to <out>.latent.npy")
     .option("--set <key=value>", "override a setting (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
-    .action((spec: string, opts: { params: string; steps: string; z0?: string; from?: string; out: string; set: string[] }) => {
+    .option("--param-map <file.json>", "rename/transpose parameters exported elsewhere (see rnnc train --help)")
+    .action((spec: string, opts: { params: string; steps: string; z0?: string; from?: string; out: string; set: string[]; paramMap?: string }) => {
       const steps = Number(opts.steps);
       if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps expects a positive integer, got '${opts.steps}'`);
       if ((opts.z0 === undefined) === (opts.from === undefined)) throw new UsageError("give exactly one of --z0 FILE.npy (latent state) or --from DATA.npy (first observation)");
@@ -59,7 +60,7 @@ export function registerGenerate(program: Command, setCode: (c: number) => void)
       const features = fromData?.shape[fromData.shape.length - 1];
       const program = bindFor(compiled.program, features, spec);
       if (!program) return setCode(EXIT.userError);
-      const params: ParamValues = loadParams(resolveParamsPath(opts.params), program);
+      const params: ParamValues = loadParams(resolveParamsPath(opts.params), program, opts.paramMap ? readParamMap(opts.paramMap) : {});
       const sim = makeSimulator(program, params);
       let traj;
       if (opts.z0) {
@@ -86,14 +87,15 @@ export function registerGenerate(program: Command, setCode: (c: number) => void)
     .requiredOption("--data <test.npy>", "test trajectory [T, N]")
     .option("--json", "print the scores as JSON")
     .option("--set <key=value>", "override a setting (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
-    .action((spec: string, opts: { params: string; data: string; json?: boolean; set: string[] }) => {
+    .option("--param-map <file.json>", "rename/transpose parameters exported elsewhere (see rnnc train --help)")
+    .action((spec: string, opts: { params: string; data: string; json?: boolean; set: string[]; paramMap?: string }) => {
       const compiled = compileForRun(spec, opts.set);
       if (!compiled.program) return setCode(EXIT.userError);
       const test: NdArray = loadSeries(opts.data);
       if (test.shape.length !== 2) throw new UsageError(`--data: expected a [T, N] trajectory, got [${test.shape.join(", ")}]`);
       const program = bindFor(compiled.program, test.shape[1], spec);
       if (!program) return setCode(EXIT.userError);
-      const params = loadParams(resolveParamsPath(opts.params), program);
+      const params = loadParams(resolveParamsPath(opts.params), program, opts.paramMap ? readParamMap(opts.paramMap) : {});
       const sim = makeSimulator(program, params);
       // The free run is 1.25 x the length of the given test data (the harmonised protocol).
       const plan = program.eval ? { ...program.eval, steps: null } : { everyEpochs: 1, steps: null, drop: 0.2, from: { data: "", field: "test" }, measures: [{ kind: "dstsp" as const, bins: 30, method: "auto" as const, scaling: 1 }, { kind: "dh" as const, smoothing: 20 }, { kind: "pe" as const, steps: 20 }], keepBestBy: null };

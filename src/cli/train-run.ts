@@ -7,7 +7,7 @@ import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
 import { selectBackend, describeBackendSelection, type BackendChoice } from "../runtime/backend/select.js";
 import { dataRange, dataSizes, loadData, type LoadedData } from "../runtime/data/datasets.js";
-import { initParams, loadParams, saveParams, type ParamValues } from "../runtime/model/params.js";
+import { initParams, loadParams, readParamMap, saveParams, type ParamValues } from "../runtime/model/params.js";
 import { evaluate, type Scores } from "../runtime/eval/evaluate.js";
 import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
@@ -31,6 +31,7 @@ export interface TrainOpts {
   json?: boolean;
   printConfig?: boolean;
   initParams?: string;
+  paramMap?: string;
   progress?: boolean;
 }
 
@@ -102,7 +103,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     if (existsSync(runPath(dir, "last"))) throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir}, or choose another --out`);
     createRunDir(dir);
     let params: ParamValues;
-    if (opts.initParams) params = loadParams(opts.initParams, program);
+    if (opts.initParams) params = loadParams(opts.initParams, program, opts.paramMap ? readParamMap(opts.paramMap) : {});
     else {
       const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
       params = initParams(program, rngRoot.fork("init"), (name) => ranges.get(name)!);

@@ -2,6 +2,7 @@
 // params.npz in and out (one array per parameter, named as in the spec, NumPy-readable).
 import type { InitSpec, Param, Program } from "../../compiler/ir/types.js";
 import { DataError } from "../data/errors.js";
+import { readFileSync } from "node:fs";
 import { readNpz, writeNpz, type NdArray } from "../data/npy.js";
 import type { Prng } from "../train/prng.js";
 import { spectralNorm } from "../linalg.js";
@@ -181,7 +182,7 @@ export class ParamsMismatchError extends Error {
 }
 
 /** Read params.npz and check it against the spec: every difference is listed in one error. */
-export function loadParams(path: string, p: Program, opts: { rename?: Record<string, string>; transpose?: string[] } = {}): ParamValues {
+export function loadParams(path: string, p: Program, opts: ParamMap = {}): ParamValues {
   let arrays: Map<string, NdArray>;
   try {
     arrays = readNpz(path);
@@ -220,4 +221,27 @@ export function loadParams(path: string, p: Program, opts: { rename?: Record<str
   for (const k of renamed.keys()) if (!known.has(k)) problems.push(`unexpected '${k}' (not a parameter of the spec)`);
   if (problems.length) throw new ParamsMismatchError(`${path} does not match the spec's parameters:\n  - ${problems.join("\n  - ")}`);
   return out;
+}
+
+/** How parameters exported elsewhere map onto the spec's: `{"rename": {"fc.weight": "W_out"}, "transpose": ["W_out"]}`. */
+export interface ParamMap {
+  rename?: Record<string, string>;
+  transpose?: string[];
+}
+
+/** Read and validate a --param-map JSON file. */
+export function readParamMap(path: string): ParamMap {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new DataError(`${path}: not a readable JSON parameter map (${(e as Error).message})`);
+  }
+  const bad = (what: string) => new DataError(`${path}: ${what}; expected {"rename": {"name in file": "name in spec"}, "transpose": ["name in spec"]}`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad("not a JSON object");
+  const { rename, transpose, ...extra } = raw as Record<string, unknown>;
+  if (Object.keys(extra).length) throw bad(`unknown key${Object.keys(extra).length > 1 ? "s" : ""} ${Object.keys(extra).map((k) => `'${k}'`).join(", ")}`);
+  if (rename !== undefined && (typeof rename !== "object" || rename === null || Array.isArray(rename) || Object.values(rename).some((v) => typeof v !== "string"))) throw bad("'rename' must map names to names");
+  if (transpose !== undefined && (!Array.isArray(transpose) || transpose.some((v) => typeof v !== "string"))) throw bad("'transpose' must be a list of names");
+  return { ...(rename ? { rename: rename as Record<string, string> } : {}), ...(transpose ? { transpose: transpose as string[] } : {}) };
 }
