@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
-import { selectBackend, describeBackendSelection, type BackendChoice } from "../runtime/backend/select.js";
+import { selectBackend, type BackendChoice } from "../runtime/backend/select.js";
 import { dataRange, dataSizes, loadData, type LoadedData } from "../runtime/data/datasets.js";
 import { initParams, loadParams, readParamMap, saveParams, type ParamValues } from "../runtime/model/params.js";
 import { evaluate, type Scores } from "../runtime/eval/evaluate.js";
@@ -116,7 +116,8 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   createRunDir(dir);
 
   say(`rnnc: training ${program.model.name} (${spec}) on ${[...data.values()].map((d) => d.description).join(", ")}`);
-  say(`rnnc: ${tier} tier, ${describeBackendSelection(sel)}; run directory ${dir}`);
+  const skipped = sel.fellBackFrom?.length ? ` (${sel.fellBackFrom.map((f) => f.name).join(", ")} not available; --backend ${sel.fellBackFrom[0]!.name} says why)` : "";
+  say(`rnnc: ${tier} tier on the ${sel.name} backend${skipped}; run directory ${dir}`);
   if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier, dir, model: program.model.name }));
 
   const evalPlan = program.eval;
@@ -139,7 +140,9 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   };
   const meta = (): CheckpointMeta => ({ irHash: hash, best, savedAt: new Date().toISOString() });
 
+  let lastEpoch: { epoch: number; loss: number } | undefined;
   const onEvent = (e: TrainEvent) => {
+    if (e.type === "epoch") lastEpoch = { epoch: e.epoch, loss: e.loss };
     appendMetric(dir, e as unknown as Record<string, unknown>);
     if (json) {
       if (e.type !== "batch") out(JSON.stringify(e));
@@ -183,6 +186,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   });
   process.off("SIGINT", onSigint);
   progress.clear();
+  if (!json && progress.enabled && lastEpoch) say(`trained to epoch ${lastEpoch.epoch}/${plan.epochs}  loss ${lastEpoch.loss.toExponential(4)}`);
 
   if (result.outcome === "nan") {
     writeCheckpoint(runPath(dir, "last"), result.lastGood, meta());

@@ -101,7 +101,8 @@ function loadOne(src: DataSource, dataFile: string | undefined, testFile: string
       name: src.name,
       train: g.train,
       test: g.test,
-      description: `builtin.${src.generator}(${Object.entries(g.meta.args).map(([k, v]) => `${k} = ${v}`).join(", ")})`,
+      // The arguments that shape the data; config.json records all of them.
+      description: `builtin.${src.generator}(${["steps", "test_steps", "dt", "noise"].filter((k) => k in g.meta.args).map((k) => `${k} = ${g.meta.args[k]}`).join(", ")})`,
     };
   }
   const path = dataFile ?? (src as Extract<DataSource, { kind: "file" }>).path;
