@@ -67,7 +67,9 @@ export function evaluate(sim: Simulator, test: NdArray, plan: EvalPlan, opts: Ev
       const n = Math.min(T, Tg);
       const a = series(test.data.subarray(0, n * N), n, N);
       const b = series(Float64Array.from(kept.subarray(0, n * N)), n, N);
-      scores.dh = diverged ? 1 : hellingerPowerSpectrum(a, b, m.smoothing);
+      // A diverged or constant free run has no spectrum: D_H = 1, its maximum (as the ALRNN code does).
+      const dh = diverged ? 1 : hellingerPowerSpectrum(a, b, m.smoothing);
+      scores.dh = Number.isFinite(dh) ? dh : 1;
     } else {
       scores.pe = predictionError(
         (states, B) => sim.step(states, B),
