@@ -12,35 +12,26 @@ import { makeSimulator } from "../src/runtime/eval/simulator.js";
 import { initParams } from "../src/runtime/model/params.js";
 import { Prng } from "../src/runtime/train/prng.js";
 import { freshCursor, train } from "../src/runtime/train/trainer.js";
+import { dendplrnnSpec } from "./helpers/dendplrnn.js";
 
-const SPEC = `model small "a small clipped dendritic PLRNN"
-data lorenz = builtin.lorenz63(steps = 20000, test_steps = 20000)
-dims { N = lorenz.features; M = 10; B = 6 }
-params {
-  A : diag[M] init = normalized_pd(group = "AW")
-  W : [M, M] offdiag init = normalized_pd(group = "AW")
-  h : [M] init = uniform(-1 / sqrt(M), 1 / sqrt(M))
-  alpha : [B] init = uniform(-1 / sqrt(B), 1 / sqrt(B))
-  H : [M, B] init = uniform_range(lorenz, negate = true)
-  L : [M - N, N] init = uniform(-1 / sqrt(N), 1 / sqrt(N))
-}
-latent z : [M] = concat(x, L @ x) {
-  phi = sum(b in B: alpha[b] * (relu(z + H[:, b]) - relu(z)))
-  z' = A @ z + W @ phi + h
-}
-observe x : [N] = z[:N]
-train {
-  loss = mse(x, lorenz)
-  forcing = sparse(every = 15, units = z[:N])
-  optimizer = radam(lr = 1e-2, decay_to = 2e-3)
-  batch_size = 16
-  seq_len = 100
-  batches_per_epoch = 40
-  epochs = 40
-  clip = norm(10)
-  seed = 4
-}
-eval every 25 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }`;
+const SPEC = dendplrnnSpec({
+  header: `model small "a small clipped dendritic PLRNN"`,
+  steps: 20000,
+  testSteps: 20000,
+  M: 10,
+  B: 6,
+  init: "scaled",
+  train: `loss = mse(x, lorenz)
+    forcing = sparse(every = 15, units = z[:N])
+    optimizer = radam(lr = 1e-2, decay_to = 2e-3)
+    batch_size = 16
+    seq_len = 100
+    batches_per_epoch = 40
+    epochs = 40
+    clip = norm(10)
+    seed = 4`,
+  evalBlock: "eval every 25 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }",
+});
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -8,36 +8,27 @@ import { dataRange, dataSizes, loadData } from "../../../src/runtime/data/datase
 import { initParams } from "../../../src/runtime/model/params.js";
 import { Prng } from "../../../src/runtime/train/prng.js";
 import { freshCursor, train, type TrainState } from "../../../src/runtime/train/trainer.js";
+import { dendplrnnSpec } from "../../helpers/dendplrnn.js";
 
-const SPEC = `model tiny
-data lorenz = builtin.lorenz63(steps = 3000, test_steps = 500)
-dims { N = lorenz.features; M = 6; B = 3 }
-params {
-  A : diag[M] init = normalized_pd(group = "AW")
-  W : [M, M] offdiag init = normalized_pd(group = "AW")
-  h : [M] init = zeros
-  alpha : [B] init = uniform(-0.5, 0.5)
-  H : [M, B] init = uniform_range(lorenz, negate = true)
-  L : [M - N, N] init = uniform(-0.5, 0.5)
-}
-latent z : [M] = concat(x, L @ x) {
-  phi = sum(b in B: alpha[b] * (relu(z + H[:, b]) - relu(z)))
-  z' = A @ z + W @ phi + h
-}
-observe x : [N] = z[:N]
-train {
-  loss = mse(x, lorenz)
-  forcing = sparse(every = 5, units = z[:N])
-  teacher_noise = 0.05
-  optimizer = radam(lr = 1e-2)
-  schedule = exponential(to = 1e-3)
-  batch_size = 4
-  seq_len = 20
-  batches_per_epoch = 3
-  epochs = 4
-  clip = norm(10)
-  seed = 3
-}`;
+const SPEC = dendplrnnSpec({
+  header: "model tiny",
+  steps: 3000,
+  testSteps: 500,
+  M: 6,
+  B: 3,
+  init: "fixed",
+  train: `loss = mse(x, lorenz)
+    forcing = sparse(every = 5, units = z[:N])
+    teacher_noise = 0.05
+    optimizer = radam(lr = 1e-2)
+    schedule = exponential(to = 1e-3)
+    batch_size = 4
+    seq_len = 20
+    batches_per_epoch = 3
+    epochs = 4
+    clip = norm(10)
+    seed = 3`,
+});
 
 function setup(source = SPEC): { program: Program; state: TrainState; data: ReturnType<typeof loadData> } {
   const ir = compileSource(source, "tiny.rnn").opt!;
