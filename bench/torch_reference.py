@@ -2,7 +2,7 @@
 (nn.Module per model, a Python loop over time, sparse teacher forcing, RAdam, norm clipping).
 
 Used by bench/step.ts to time the same models side by side with rnnc. Prints one JSON object:
-{case: median milliseconds per optimizer step}. Run: python3 bench/torch_reference.py [reps]
+{case: median milliseconds per optimizer step}. Run: python3 bench/torch_reference.py [reps] [warmup]
 """
 import json
 import math
@@ -138,8 +138,8 @@ def task_step(model, opt, u, y):
     opt.step()
 
 
-def time_steps(fn, reps):
-    for _ in range(5):
+def time_steps(fn, reps, warmup):
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
@@ -152,25 +152,26 @@ def time_steps(fn, reps):
 
 def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     x = torch.randn(B, T + 1, N)
     u = torch.randn(B, T, 3)
     y = torch.randn(B, T, 3)
     out = {}
     m = ClippedDendPLRNN(22, 20)
     o = torch.optim.RAdam(m.parameters(), lr=1e-3)
-    out["dendplrnn"] = time_steps(lambda: dsr_step(m, o, x, 25), reps)
+    out["dendplrnn"] = time_steps(lambda: dsr_step(m, o, x, 25), reps, warmup)
     m = ALRNN(20, 2)
     o = torch.optim.RAdam(m.parameters(), lr=1e-3)
-    out["alrnn"] = time_steps(lambda: dsr_step(m, o, x, 16), reps)
+    out["alrnn"] = time_steps(lambda: dsr_step(m, o, x, 16), reps, warmup)
     m = PLRNN(15)
     o = torch.optim.RAdam(m.parameters(), lr=1e-3)
-    out["plrnn"] = time_steps(lambda: dsr_step(m, o, x, 15), reps)
+    out["plrnn"] = time_steps(lambda: dsr_step(m, o, x, 15), reps, warmup)
     m = CTRNN(64, 3, 3)
     o = torch.optim.Adam(m.parameters(), lr=1e-3)
-    out["ctrnn"] = time_steps(lambda: task_step(m, o, u, y), reps)
+    out["ctrnn"] = time_steps(lambda: task_step(m, o, u, y), reps, warmup)
     m = LSTMModel(64, 3, 3)
     o = torch.optim.Adam(m.parameters(), lr=1e-3)
-    out["lstm"] = time_steps(lambda: task_step(m, o, u, y), reps)
+    out["lstm"] = time_steps(lambda: task_step(m, o, u, y), reps, warmup)
     print(json.dumps(out))
 
 

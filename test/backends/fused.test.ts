@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileGraphModel } from "../../src/compiler/backends/graph/index.js";
-import { FusedKernel, type FusedBatch } from "../../src/compiler/backends/fused/kernel.js";
+import { FusedKernel, type FusedBatch, type KernelResult } from "../../src/compiler/backends/fused/kernel.js";
 import { compileSource } from "../../src/compiler/driver.js";
 import type { Program } from "../../src/compiler/ir/types.js";
 import { bindDims } from "../../src/compiler/passes/index.js";
@@ -25,12 +25,12 @@ function program(f: string): Program {
   return { ...p, train: { ...t, batchSize: 3, seqLen: 12, forcing } };
 }
 
-function randomParams(p: Program, rng: Prng): Record<string, Float32Array> {
+function randomParams(p: Program, rng: Prng, scale = 0.4): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const prm of p.params) {
     const n = (prm.shape as number[]).reduce((a, b) => a * b, 1);
     const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = 0.4 * rng.normal();
+    for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
     out[prm.name] = a;
   }
   return out;
@@ -66,7 +66,7 @@ describe("fused tier", () => {
       const params = randomParams(p, rng);
       for (const [k, v] of Object.entries(params)) raw64[k] = Float64Array.from(v);
       const batch = randomBatch(p, rng);
-      const kernel = new FusedKernel(p, 3);
+      const kernel = new FusedKernel(p, 3, "float64");
       const noise = replay(5);
       const alpha = p.train!.forcing.kind === "gtf_adaptive" ? 0.3 : 0;
       const lossAt = (r: Record<string, Float64Array>) => {
@@ -93,10 +93,29 @@ describe("fused tier", () => {
       }
     });
 
+    it(`${f}: the WebAssembly SIMD kernel (float32) agrees with the JavaScript kernel (float64)`, () => {
+      const p = program(f);
+      const rng = new Prng(13);
+      const params = randomParams(p, rng, 0.25);
+      const batch = randomBatch(p, rng);
+      const alpha = p.train!.forcing.kind === "gtf_adaptive" ? 0.3 : 0;
+      const results = (["float64", "float32"] as const).map((precision) => {
+        const noise = replay(7);
+        return new FusedKernel(p, 3, precision).run(params, batch, { gtfAlpha: alpha, rng: noise.source });
+      });
+      const [exact, simd] = results as [KernelResult, KernelResult];
+      expect(Math.abs(simd.loss - exact.loss) / Math.max(1e-6, exact.loss)).toBeLessThan(1e-5);
+      for (const [k, g] of Object.entries(exact.grads)) {
+        let scale = 1e-6;
+        for (const x of g) scale = Math.max(scale, Math.abs(x));
+        for (let i = 0; i < g.length; i++) expect(Math.abs(simd.grads[k]![i]! - g[i]!) / scale, `${f}: ${k}[${i}]`).toBeLessThan(1e-4);
+      }
+    });
+
     it(`${f}: loss and gradients agree with the graph tier (float32)`, () => {
       const p = program(f);
       const rng = new Prng(12);
-      const params = randomParams(p, rng);
+      const params = randomParams(p, rng, 0.25);
       const batch = randomBatch(p, rng);
       if (p.step.eqns.some((e) => e.op === "noise")) {
         // Noisy steps draw in different orders on the two tiers; compare with the noise switched off.
@@ -141,9 +160,10 @@ data d = builtin.lorenz63(steps = 100)
 train { loss = mse(x, d) }`;
     const r = compileSource(hostile, "evil.rnn");
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const kernel = new FusedKernel(bindDims(r.opt!, {}), 2);
-    const src = kernel.source();
-    expect(src.length).toBeGreaterThan(100);
-    for (const word of ["constructor", "process", "__proto__x", "require_"]) expect(src).not.toContain(word);
+    for (const precision of ["float32", "float64"] as const) {
+      const src = new FusedKernel(bindDims(r.opt!, {}), 2, precision).source();
+      expect(src).toContain(precision === "float32" ? "f32x4.add" : "for (let");
+      for (const word of ["constructor", "process", "__proto__x", "require_"]) expect(src).not.toContain(word);
+    }
   });
 });

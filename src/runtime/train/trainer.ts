@@ -8,6 +8,7 @@ import type { Program, TrainPlan } from "../../compiler/ir/types.js";
 import type { LoadedData, SeriesData, TaskData } from "../data/datasets.js";
 import type { ParamValues } from "../model/params.js";
 import { FusedKernel, type FusedBatch } from "../../compiler/backends/fused/kernel.js";
+import { PACKED, PackedParams } from "./packed.js";
 import { batchLoss, regularization, type Batch } from "./objective.js";
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { Prng, type PrngState } from "./prng.js";
@@ -86,12 +87,10 @@ export function freshCursor(seed: number, plan: TrainPlan): TrainCursor {
   return { epoch: 0, batch: 0, streams, gtfAlpha: f.kind === "gtf" ? f.alpha : f.kind === "gtf_adaptive" ? f.alpha0 : 0, sinceAlphaUpdate: 0 };
 }
 
-function cloneParams(vars: Map<string, tfType.Variable>, shapes: ParamValues): ParamValues {
+/** Parameter values: trained ones from `current`, frozen ones as they were. */
+function cloneParams(current: Map<string, Float32Array>, shapes: ParamValues): ParamValues {
   const out: ParamValues = new Map();
-  for (const [k, v] of shapes) {
-    const variable = vars.get(k);
-    out.set(k, { shape: v.shape, data: variable ? (variable.dataSync() as Float32Array).slice() : v.data.slice() });
-  }
+  for (const [k, v] of shapes) out.set(k, { shape: v.shape, data: (current.get(k) ?? v.data).slice() });
   return out;
 }
 
@@ -114,18 +113,23 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const model: GraphModel = compileGraphModel(tf, program);
   const frozen = new Set(program.params.filter((p) => !p.trainable).map((p) => p.name));
 
+  const fused = (setup.tier ?? "graph") === "fused";
+  // graph tier: one variable per trainable parameter; fused tier: all of them packed in one
   const vars = new Map<string, tfType.Variable>();
   const constants: TensorMap = {};
+  const frozenHost: Record<string, Float32Array> = {};
   for (const [name, v] of setup.state.params) {
-    const t = tf.tensor(v.data, v.shape, "float32");
-    if (frozen.has(name)) constants[name] = t;
-    else {
-      vars.set(name, tf.variable(t, true, `rnnc/${name}`));
-      t.dispose();
-    }
+    if (frozen.has(name)) {
+      constants[name] = tf.tensor(v.data, v.shape, "float32");
+      frozenHost[name] = Float32Array.from(v.data);
+    } else if (!fused) vars.set(name, tf.variable(tf.tensor(v.data, v.shape, "float32"), true, `rnnc/${name}`));
   }
+  const packed = fused ? new PackedParams(tf, setup.state.params, (n) => !frozen.has(n)) : null;
+  const optimizerVars: Map<string, tfType.Variable> = packed ? new Map([[PACKED, packed.variable]]) : vars;
+  /** The trainable parameters as tensors (inside tf.tidy). */
+  const trainables = (): TensorMap => (packed ? packed.views() : Object.fromEntries(vars));
   const optimizer: Optimizer = createOptimizer(optimizerConfigOf(plan));
-  if (setup.state.optimizer) optimizer.setState(setup.state.optimizer);
+  if (setup.state.optimizer) optimizer.setState(packed ? packed.fromParamState(setup.state.optimizer) : setup.state.optimizer);
 
   const cursor: TrainCursor = structuredClone(setup.state.cursor);
   const streams = new Map<string, Prng>(STREAMS.map((s) => [s, Prng.fromState(cursor.streams[s]!)]));
@@ -134,11 +138,11 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const N = program.observations[0] ? (program.observations[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const I = program.inputs[0] ? (program.inputs[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const O = N;
-  const kernel = (setup.tier ?? "graph") === "fused" ? new FusedKernel(program, plan.batchSize) : null;
+  const kernel = fused ? new FusedKernel(program, plan.batchSize) : null;
   const snapshot = (): TrainState => ({
     cursor: { ...structuredClone(cursor), streams: Object.fromEntries([...streams].map(([k, p]) => [k, p.getState()])) },
-    params: cloneParams(vars, setup.state.params),
-    optimizer: optimizer.getState(),
+    params: cloneParams(packed ? packed.values() : new Map([...vars].map(([k, v]) => [k, v.dataSync() as Float32Array])), setup.state.params),
+    optimizer: packed ? packed.toParamState(optimizer.getState()) : optimizer.getState(),
   });
   let lastGood = snapshot();
 
@@ -162,14 +166,16 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
         const batchLossValue = tf.tidy(() => {
           const B = drawn.B;
           const { value, grads } = tf.variableGrads(() => {
-            const prm: TensorMap = { ...constants };
-            for (const [k, v] of vars) prm[k] = v;
-            if (kernel) return tf.add(fusedLoss(tf, kernel, prm, drawn, cursor.gtfAlpha, modelNoise), regularization({ tf, plan }, prm)) as tfType.Scalar;
+            if (kernel && packed) {
+              const loss = fusedLoss(tf, kernel, packed, frozenHost, drawn, cursor.gtfAlpha, modelNoise);
+              return (plan.regularize.length ? tf.add(loss, regularization({ tf, plan }, { ...constants, ...packed.views() })) : loss) as tfType.Scalar;
+            }
+            const prm: TensorMap = { ...constants, ...trainables() };
             const batch = asTensors(tf, drawn, N, I, O);
             return batchLoss({ tf, model, program, plan, gtfAlpha: cursor.gtfAlpha, noise: (shape) => noise(shape)(B) }, prm, batch) as tfType.Scalar;
-          }, [...vars.values()]);
+          }, [...optimizerVars.values()]);
           const byName = new Map<string, tfType.Tensor>();
-          for (const [k, v] of vars) if (grads[v.name]) byName.set(k, grads[v.name]!);
+          for (const [k, v] of optimizerVars) if (grads[v.name]) byName.set(k, grads[v.name]!);
           const lossNum = value.dataSync()[0]!;
           if (!Number.isFinite(lossNum)) return { loss: lossNum, norm: NaN };
           let norm = NaN;
@@ -183,7 +189,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
             use = new Map([...byName].map(([k, g]) => [k, tf.clipByValue(g, -max, max)]));
           }
           if ([...use.values()].some((g) => !Number.isFinite(tf.sum(g).dataSync()[0]!))) return { loss: NaN, norm };
-          optimizer.step(use, vars, lr);
+          optimizer.step(use, optimizerVars, lr);
           return { loss: lossNum, norm };
         });
         if (!Number.isFinite(batchLossValue.loss)) {
@@ -199,7 +205,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
           cursor.sinceAlphaUpdate++;
           if (cursor.sinceAlphaUpdate >= plan.forcing.updateEvery) {
             cursor.sinceAlphaUpdate = 0;
-            cursor.gtfAlpha = updateGtfAlpha(tf, model, program, vars, constants, target, plan, cursor.gtfAlpha, streams);
+            cursor.gtfAlpha = updateGtfAlpha(tf, model, program, trainables, constants, target, plan, cursor.gtfAlpha, streams);
           }
         }
         // Let signal handlers (Ctrl-C) run: the loop would otherwise never return to the event loop.
@@ -224,6 +230,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
     return { state: lastGood, outcome: "finished", lastGood };
   } finally {
     for (const v of vars.values()) v.dispose();
+    packed?.dispose();
     for (const t of Object.values(constants)) t.dispose();
     optimizer.dispose();
   }
@@ -283,7 +290,7 @@ function updateGtfAlpha(
   tf: Tf,
   model: GraphModel,
   program: Program,
-  vars: Map<string, tfType.Variable>,
+  trainables: () => TensorMap,
   constants: TensorMap,
   data: LoadedData,
   plan: TrainPlan,
@@ -307,7 +314,7 @@ function updateGtfAlpha(
       const x = data.train.data.subarray((start + t) * N, (start + t + 1) * N);
       const z = new Float32Array(M);
       z.set(x.subarray(0, Math.min(N, M)), f.units.start as number);
-      const J = stepJacobian(tf, model, vars, constants, st.name, z);
+      const J = stepJacobian(tf, model, trainables, constants, st.name, z);
       const s = spectralNorm(J, M);
       logSum += Math.log(Math.max(s, 1e-12));
       maxNorm = Math.max(maxNorm, s);
@@ -321,12 +328,10 @@ function updateGtfAlpha(
 }
 
 /** The Jacobian of the step with respect to one state, at z (row-major [M, M]), by autodiff. */
-function stepJacobian(tf: Tf, model: GraphModel, vars: Map<string, tfType.Variable>, constants: TensorMap, state: string, z: Float32Array): Float32Array {
+function stepJacobian(tf: Tf, model: GraphModel, trainables: () => TensorMap, constants: TensorMap, state: string, z: Float32Array): Float32Array {
   const M = z.length;
   return tf.tidy(() => {
-    const params: TensorMap = { ...constants };
-    for (const [k, v] of vars) params[k] = v;
-    const eff = model.prelude(params);
+    const eff = model.prelude({ ...constants, ...trainables() });
     const zt = tf.tensor(z, [1, M]);
     const rows: Float32Array[] = [];
     for (let i = 0; i < M; i++) {
@@ -341,18 +346,18 @@ function stepJacobian(tf: Tf, model: GraphModel, vars: Map<string, tfType.Variab
     return J;
   });
 }
-/** The fused kernel as one tfjs op: its gradient is the kernel's own backward pass. */
-function fusedLoss(tf: Tf, kernel: FusedKernel, params: TensorMap, batch: FusedBatch, gtfAlpha: number, rng: { normal(): number }): tfType.Tensor {
-  const names = Object.keys(params);
-  const f = tf.customGrad((...args: (tfType.Tensor | ((ts: tfType.Tensor[]) => void))[]) => {
-    const xs = args.slice(0, names.length) as tfType.Tensor[];
-    const raw: Record<string, Float32Array> = {};
-    names.forEach((n, i) => (raw[n] = xs[i]!.dataSync() as Float32Array));
+/**
+ * The fused kernel as one tfjs op over the packed parameters: its gradient is the kernel's own
+ * backward pass. Frozen parameters enter as host arrays.
+ */
+function fusedLoss(tf: Tf, kernel: FusedKernel, packed: PackedParams, frozen: Record<string, Float32Array>, batch: FusedBatch, gtfAlpha: number, rng: { normal(): number }): tfType.Tensor {
+  const f = tf.customGrad(((x: tfType.Tensor) => {
+    const raw = { ...frozen, ...packed.split(x.dataSync() as Float32Array) };
     const r = kernel.run(raw, batch, { gtfAlpha, rng });
     return {
       value: tf.scalar(r.loss),
-      gradFunc: (dy: tfType.Tensor) => names.map((n, i) => tf.mul(dy, tf.tensor(Float32Array.from(r.grads[n]!), xs[i]!.shape))),
+      gradFunc: (dy: tfType.Tensor) => tf.mul(dy, tf.tensor1d(packed.join(r.grads))),
     };
-  });
-  return (f as unknown as (...ts: tfType.Tensor[]) => tfType.Tensor)(...names.map((n) => params[n]!));
+  }) as unknown as Parameters<Tf["customGrad"]>[0]);
+  return (f as unknown as (x: tfType.Tensor) => tfType.Tensor)(packed.variable);
 }

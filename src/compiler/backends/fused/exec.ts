@@ -76,6 +76,18 @@ export class GraphExec {
     this.out[name] = a;
   }
 
+  input(name: string): Float64Array {
+    return this.in[name]!;
+  }
+
+  output(name: string): Float64Array {
+    return this.out[name]!;
+  }
+
+  hasInput(name: string): boolean {
+    return this.inIdx.has(name);
+  }
+
   bind(params: Readonly<Record<string, Float64Array>>): this {
     this.plan.params.forEach((name, i) => {
       const a = params[name];

@@ -7,6 +7,7 @@ import { adjoint, ct } from "../../passes/autodiff.js";
 import { dceGraph } from "../../passes/dce.js";
 import { simplifyGraph } from "../../passes/simplify.js";
 import type { NormalSource } from "../interp/codegen.js";
+import { makeEngine, hasWasmSimd, type Engine, type Exec, type FloatArray, type Precision } from "./engine.js";
 import { GraphExec } from "./exec.js";
 
 const size = (s: readonly unknown[]) => (s as number[]).reduce((a, b) => a * b, 1);
@@ -40,8 +41,8 @@ export interface KernelResult {
 
 /** Graph pieces of one step, derived from the IR once per program. */
 interface Stage {
-  fwd: GraphExec;
-  adj: GraphExec;
+  fwd: Exec<unknown>;
+  adj: Exec<unknown>;
   /** Batched values the adjoint reads, in tape order, with per-sample sizes. */
   tape: { name: string; size: number; from: "in" | "out" }[];
   /** Effective parameters whose cotangents the adjoint returns. */
@@ -88,12 +89,21 @@ export class FusedKernel {
   private readonly stateNames: string[];
   private readonly obsName: string;
   private readonly inputName: string | undefined;
-  /** Tapes: per time step, per taped value, [B * size]. */
-  private tapes: { step: Float64Array[][]; observe: Float64Array[][]; init: Float64Array[] } | null = null;
-  private tapeT = -1;
+  /** Tapes: per time step, per taped value, one batched buffer. */
+  private tapes: { step: unknown[][]; observe: unknown[][]; init: unknown[] } | null = null;
+  private predErr = new Float64Array(0);
+  private weights = new Float64Array(0);
+  private readonly engine: Engine<unknown>;
+  /** Per state: its cotangent's buffer in the engine's layout. */
+  private readonly ctSlots: Record<string, unknown> = {};
 
-  constructor(private readonly program: Program, readonly capacity: number) {
+  /**
+   * `precision`: float32 runs generated WebAssembly SIMD (the default where the host has it),
+   * float64 generated JavaScript (exact; the reference for the checks).
+   */
+  constructor(private readonly program: Program, readonly capacity: number, readonly precision: Precision = hasWasmSimd() ? "float32" : "float64") {
     const p = program;
+    this.engine = makeEngine(precision, capacity);
     if (!p.train) throw new Error("fused kernel: the program has no train block");
     this.plan = p.train;
     for (const prm of p.params) {
@@ -127,6 +137,7 @@ export class FusedKernel {
     this.init = this.stage("init", p.init, effShapes, obsShapes, stateShapes, []);
     this.step = this.stage("step", p.step, effShapes, new Map([...stateShapes, ...inputShapes]), stateShapes, this.stateNames);
     this.observe = this.stage("observe", p.observe, effShapes, new Map([...stateShapes, ...inputShapes]), obsShapes, this.stateNames);
+    for (const s of this.stateNames) this.ctSlots[s] = this.engine.slot(size(this.shapes.get(s)!));
   }
 
   /** Forward executor with tape outputs and the adjoint executor of one graph. */
@@ -138,7 +149,6 @@ export class FusedKernel {
     outShapes: Map<string, number[]>,
     wrtBatched: string[],
   ): Stage {
-    const B = this.capacity;
     const usedEff = g.inputs.filter((i) => effShapes.has(i));
     const shapes = new Map<string, number[]>([...effShapes, ...batchedIn]);
     for (const e of g.eqns) shapes.set(e.out, e.shape as number[]);
@@ -164,7 +174,7 @@ export class FusedKernel {
     const fwdGraph: Graph = { ...g, outputs: fwdOutputs };
     const outSizes = new Map<string, number>();
     for (const [k, v] of Object.entries(fwdOutputs)) outSizes.set(k, k.startsWith("tape:") ? size(shapes.get(v)!) : size(outShapes.get(k)!));
-    const fwd = new GraphExec({ name, graph: fwdGraph, params: new Map(usedEff.map((n) => [n, effShapes.get(n)!])), batched: batchedIn, outputSizes: outSizes }, B);
+    const fwd = this.engine.exec({ name, graph: fwdGraph, params: new Map(usedEff.map((n) => [n, effShapes.get(n)!])), batched: batchedIn, outputSizes: outSizes }, []);
     // adjoint: taped values and output cotangents are batched; parameters and hoisted values are not
     const adjBatched = new Map<string, number[]>();
     for (const v of tapeNames) adjBatched.set(v, shapes.get(v)!);
@@ -172,13 +182,13 @@ export class FusedKernel {
     const adjParams = new Map<string, number[]>();
     for (const i of adj.inputs) if (!adjBatched.has(i)) adjParams.set(i, shapes.get(i)!);
     const adjOut = new Map(Object.keys(adj.outputs).map((k) => [k, size(shapes.get(k)!)]));
-    const adjExec = new GraphExec({ name, graph: adj, params: adjParams, batched: adjBatched, outputSizes: adjOut }, B);
+    const adjExec = this.engine.exec({ name, graph: adj, params: adjParams, batched: adjBatched, outputSizes: adjOut }, usedEff);
     return { fwd, adj: adjExec, tape, paramCts: usedEff, stateCts: wrtBatched.filter((s) => g.inputs.includes(s)) };
   }
 
   /** Generated source of every graph of the kernel, for `rnnc ir --stage kernel`. */
   source(): string {
-    const parts: [string, GraphExec | null][] = [
+    const parts: [string, { source: string } | null][] = [
       ["prelude (constraints)", this.program.prelude.eqns.length ? this.prelude : null],
       ["prelude adjoint", this.preludeAdj],
       ["init forward", this.init.fwd],
@@ -191,26 +201,25 @@ export class FusedKernel {
     return parts.filter(([, e]) => e).map(([name, e]) => `// ---- ${name} ----\n${e!.source}`).join("\n\n");
   }
 
+  /** Tape slots for T steps (grown, never shrunk: the WebAssembly arena does not free). */
   private ensureTapes(T: number): void {
-    if (this.tapeT === T && this.tapes) return;
-    const B = this.capacity;
-    const alloc = (st: Stage) => st.tape.map((x) => new Float64Array(B * x.size));
-    this.tapes = {
-      step: Array.from({ length: T }, () => alloc(this.step)),
-      observe: Array.from({ length: T }, () => alloc(this.observe)),
-      init: alloc(this.init),
-    };
-    this.tapeT = T;
+    const alloc = (st: Stage) => st.tape.map((x) => this.engine.slot(x.size));
+    this.tapes ??= { step: [], observe: [], init: alloc(this.init) };
+    while (this.tapes.step.length < T) {
+      this.tapes.step.push(alloc(this.step));
+      this.tapes.observe.push(alloc(this.observe));
+    }
   }
 
   /** Loss of one batch and its gradient with respect to every raw parameter. */
   run(raw: Readonly<Record<string, Float32Array | Float64Array>>, batch: FusedBatch, opts: { gtfAlpha: number; rng: NormalSource }): KernelResult {
     const p = this.program;
+    const eng = this.engine;
     const { B, T } = batch;
     if (B > this.capacity) throw new Error(`fused kernel: batch ${B} exceeds capacity ${this.capacity}`);
     this.ensureTapes(T);
     const tapes = this.tapes!;
-    // effective parameters
+    // effective parameters (the constraints run in float64 on the host)
     const rawF64: Record<string, Float64Array> = {};
     for (const prm of p.params) rawF64[prm.name] = Float64Array.from(raw[prm.name]!);
     this.prelude.bind(rawF64).run(1);
@@ -232,140 +241,124 @@ export class FusedKernel {
       if (f.kind === "gtf" || f.kind === "gtf_adaptive") return opts.gtfAlpha;
       return 0;
     };
+    const el = eng.element;
+    const copy = (dst: FloatArray, src: FloatArray) => dst.set(src);
 
     // ---------------- forward ----------------
-    const stepIn = () => this.step.fwd.in;
-    const obsIn = this.observe.fwd.in;
+    const step = this.step;
+    const obs = this.observe;
     const N = size(this.shapes.get(this.obsName)!);
-    if (batch.kind === "series") {
-      const x0 = this.init.fwd.in[this.program.observations[0]!.name];
-      if (x0) for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) x0[b * N + n] = batch.teacher[(b * (T + 1)) * N + n]!;
+    const I = this.inputName ? size(this.shapes.get(this.inputName)!) : 0;
+    const x0Name = this.program.observations[0]!.name;
+    if (batch.kind === "series" && this.init.fwd.hasInput(x0Name)) {
+      const x0 = this.init.fwd.input(x0Name);
+      gatherStep(x0, eng.sample(N), el, batch.teacher, T + 1, 0, 0, N, B, 0, N);
     }
     this.init.fwd.run(B);
-    this.saveTape(this.init, this.init.fwd, tapes.init, B);
+    this.saveTape(this.init, tapes.init);
     // The step reads its inputs from, and writes its taped intermediates into, step t's tape slots.
     this.attachStepTape(0);
-    for (const s of this.stateNames) stepIn()[s]!.set(this.init.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
+    for (const s of this.stateNames) copy(step.fwd.input(s), this.init.fwd.output(s));
 
-    const pred = this.observe.fwd.out[this.obsName]!;
-    const ctPred: Float64Array[] = [];
-    let lossSum = 0;
-    let count = 0;
-    const I = this.inputName ? size(this.shapes.get(this.inputName)!) : 0;
     const mse = this.plan.loss.kind === "mse";
-    const predErr = new Float64Array(T * B * N);
-    const weights = new Float64Array(T * B * N);
+    // prediction errors and their weights, [T, B, N], turned into cotangents after the forward
+    if (this.predErr.length < T * B * N) {
+      this.predErr = new Float64Array(T * B * N);
+      this.weights = new Float64Array(T * B * N);
+    }
+    const { predErr, weights } = this;
+    const sums = new Float64Array(2);
     for (let t = 0; t < T; t++) {
       if (units && batch.kind === "series") {
         const a = alphaAt(t);
-        if (a > 0) {
-          const z = stepIn()[units.state]!;
-          const w = units.stop - units.start;
-          for (let b = 0; b < B; b++) for (let i = 0; i < w; i++) {
-            const k = b * M + units.start + i;
-            z[k] = (1 - a) * z[k]! + a * batch.teacher[(b * (T + 1) + t) * N + i]!;
-          }
-        }
+        if (a > 0) gatherStep(step.fwd.input(units.state), eng.sample(M), el, batch.teacher, T + 1, t, units.start, N, B, a, units.stop - units.start);
       }
       if (batch.kind === "task" && this.inputName) {
-        const u = stepIn()[this.inputName]!;
-        for (let b = 0; b < B; b++) u.set(batch.input.subarray((b * T + t) * I, (b * T + t + 1) * I), b * I);
+        gatherStep(step.fwd.input(this.inputName), eng.sample(I), el, batch.input, T, t, 0, I, B, 0, I);
       }
-      this.step.fwd.run(B);
+      step.fwd.run(B);
       // observation of the new state (and the same input)
-      for (const s of this.stateNames) obsIn[s]!.set(this.step.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
-      if (this.inputName && obsIn[this.inputName]) obsIn[this.inputName]!.set(stepIn()[this.inputName]!.subarray(0, B * I));
-      this.observe.fwd.run(B);
-      this.saveTape(this.observe, this.observe.fwd, tapes.observe[t]!, B);
-      for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) {
-        const y = pred[b * N + n]!;
-        let target: number;
-        let w = 1;
-        if (batch.kind === "series") target = batch.target[(b * (T + 1) + t + 1) * N + n]!;
-        else {
-          target = batch.target[(b * T + t) * N + n]!;
-          if (batch.mask) w = batch.mask[(b * T + t) * N + n]!;
-        }
-        const d = y - target;
-        const k = (t * B + b) * N + n;
-        predErr[k] = d;
-        weights[k] = w;
-        lossSum += w * (mse ? d * d : Math.abs(d));
-        count += w;
-      }
+      for (const s of this.stateNames) copy(obs.fwd.input(s), step.fwd.output(s));
+      if (this.inputName && obs.fwd.hasInput(this.inputName)) copy(obs.fwd.input(this.inputName), step.fwd.input(this.inputName));
+      obs.fwd.run(B);
+      this.saveTape(obs, tapes.observe[t]!);
+      lossStep(obs.fwd.output(this.obsName), eng.sample(N), el, batch, t, N, mse, predErr, weights, sums);
       if (t + 1 < T) {
         this.attachStepTape(t + 1);
-        for (const s of this.stateNames) stepIn()[s]!.set(this.step.fwd.out[s]!.subarray(0, B * size(this.shapes.get(s)!)));
+        for (const s of this.stateNames) copy(step.fwd.input(s), step.fwd.output(s));
       }
     }
+    const [lossSum, count] = sums as unknown as [number, number];
     const denom = Math.max(count, batch.kind === "series" ? 1 : 1e-12);
     const loss = count > 0 ? lossSum / denom : 0;
-    for (let t = 0; t < T; t++) {
-      const c = new Float64Array(B * N);
-      for (let i = 0; i < B * N; i++) {
-        const k = t * B * N + i;
-        const d = predErr[k]!;
-        c[i] = (weights[k]! * (mse ? 2 * d : Math.sign(d))) / denom;
-      }
-      ctPred.push(c);
-    }
 
     // ---------------- backward ----------------
-    // Parameter cotangents come out per sample; accumulate them per sample over time (one
-    // contiguous add per step) and sum over the batch once at the end.
-    const perSample: Record<string, Float64Array> = {};
-    for (const [, e] of this.effOf) perSample[e] ??= new Float64Array(this.capacity * size(this.shapes.get(e)!));
+    // Parameter cotangents come out per sample. An accumulating engine adds them into its output
+    // buffers over time; otherwise they are added here, per sample, one contiguous add per step.
+    // Either way they are summed over the batch once at the end.
+    const stages = [this.init, step, obs];
+    const perSample: Record<string, FloatArray> = {};
+    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
+    else for (const [, e] of this.effOf) perSample[e] ??= eng.view(eng.slot(size(this.shapes.get(e)!)));
     const addParamCts = (st: Stage) => {
+      if (eng.accumulates) return;
       for (const name of st.paramCts) {
-        const g = st.adj.out[name]!;
+        const g = st.adj.output(name);
         const acc = perSample[name]!;
-        for (let i = 0, n = B * (acc.length / this.capacity); i < n; i++) acc[i]! += g[i]!;
+        for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
       }
     };
-    const ctState: Record<string, Float64Array> = {};
-    for (const s of this.stateNames) ctState[s] = new Float64Array(B * size(this.shapes.get(s)!));
+    // views are taken after the last allocation (growing the WebAssembly memory detaches them)
+    const ctState: Record<string, FloatArray> = {};
+    for (const s of this.stateNames) (ctState[s] = eng.view(this.ctSlots[s])).fill(0);
+    const ctPred = obs.adj.input(ct(this.obsName));
+    ctPred.fill(0);
     for (let t = T - 1; t >= 0; t--) {
       // observation at t + 1 reads z_{t+1}
-      this.loadTape(this.observe, tapes.observe[t]!, B);
-      this.observe.adj.in[ct(this.obsName)]!.set(ctPred[t]!);
-      this.observe.adj.run(B);
-      addParamCts(this.observe);
-      for (const s of this.observe.stateCts) {
-        const g = this.observe.adj.out[s]!;
+      this.loadTape(obs, tapes.observe[t]!);
+      lossCotangent(ctPred, eng.sample(N), el, predErr, weights, t, B, N, mse, denom);
+      obs.adj.run(B);
+      addParamCts(obs);
+      for (const s of obs.stateCts) {
+        const g = obs.adj.output(s);
         const c = ctState[s]!;
         for (let i = 0; i < c.length; i++) c[i]! += g[i]!;
       }
       // step t: z_{t+1} = step(forced z_t)
-      this.step.tape.forEach((x, i) => this.step.adj.attachIn(x.name, tapes.step[t]![i]!));
-      for (const s of this.stateNames) this.step.adj.in[ct(s)]?.set(ctState[s]!);
-      this.step.adj.run(B);
-      addParamCts(this.step);
+      step.tape.forEach((x, i) => step.adj.attachIn(x.name, tapes.step[t]![i]!));
+      for (const s of this.stateNames) if (step.adj.hasInput(ct(s))) copy(step.adj.input(ct(s)), ctState[s]!);
+      step.adj.run(B);
+      addParamCts(step);
       for (const s of this.stateNames) {
-        const c = ctState[s]!;
-        const g = this.step.stateCts.includes(s) ? this.step.adj.out[s]! : null;
-        for (let i = 0; i < c.length; i++) c[i] = g ? g[i]! : 0;
+        if (step.stateCts.includes(s)) copy(ctState[s]!, step.adj.output(s));
+        else ctState[s]!.fill(0);
       }
       // forcing replaced (alpha = 1) or blended the forced units: scale their cotangent by 1 - alpha
       if (units && batch.kind === "series") {
         const a = alphaAt(t);
         if (a > 0) {
           const c = ctState[units.state]!;
-          for (let b = 0; b < B; b++) for (let i = units.start; i < units.stop; i++) c[b * M + i]! *= 1 - a;
+          const sb = eng.sample(M);
+          for (let b = 0; b < B; b++) for (let i = units.start; i < units.stop; i++) c[b * sb + i * el]! *= 1 - a;
         }
       }
     }
-    this.loadTape(this.init, tapes.init, B);
-    for (const s of this.stateNames) this.init.adj.in[ct(s)]?.set(ctState[s]!);
+    this.loadTape(this.init, tapes.init);
+    for (const s of this.stateNames) if (this.init.adj.hasInput(ct(s))) copy(this.init.adj.input(ct(s)), ctState[s]!);
     this.init.adj.run(B);
     addParamCts(this.init);
 
+    // sum over the batch (only the real samples: padding lanes are never read)
     const effGrad: Record<string, Float64Array> = {};
-    for (const [e, acc] of Object.entries(perSample)) {
-      const n = acc.length / this.capacity;
-      const sum = new Float64Array(n);
-      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += acc[b * n + i]!;
-      effGrad[e] = sum;
-    }
+    const sumInto = (e: string, g: FloatArray) => {
+      const n = size(this.shapes.get(e)!);
+      const sum = (effGrad[e] ??= new Float64Array(n));
+      const sb = eng.sample(n);
+      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[b * sb + i * el]!;
+    };
+    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
+    else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
+    for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
     // raw-parameter gradients through the constraints
     const grads: Record<string, Float64Array> = {};
     if (this.preludeAdj) {
@@ -389,14 +382,64 @@ export class FusedKernel {
     });
   }
 
-  private saveTape(st: Stage, exec: GraphExec, slots: Float64Array[], B: number): void {
+  private saveTape(st: Stage, slots: unknown[]): void {
     st.tape.forEach((x, i) => {
-      const src = x.from === "in" ? exec.in[x.name]! : exec.out[`tape:${x.name}`]!;
-      slots[i]!.set(src.subarray(0, B * x.size));
+      const src = x.from === "in" ? st.fwd.input(x.name) : st.fwd.output(`tape:${x.name}`);
+      this.engine.view(slots[i]!).set(src);
     });
   }
 
-  private loadTape(st: Stage, slots: Float64Array[], B: number): void {
-    st.tape.forEach((x, i) => st.adj.in[x.name]!.set(slots[i]!.subarray(0, B * x.size)));
+  private loadTape(st: Stage, slots: unknown[]): void {
+    st.tape.forEach((x, i) => st.adj.input(x.name).set(this.engine.view(slots[i]!)));
+  }
+}
+
+// The per-time-step host loops, small and monomorphic so that they are optimised early.
+
+/**
+ * Sample b's row t of a [B, rows, n] series into elements [start, start + w) of a batched buffer
+ * (sample stride sb, element stride el): replaced (a = 0) or blended with weight a (forcing).
+ */
+function gatherStep(dst: FloatArray, sb: number, el: number, src: ArrayLike<number>, rows: number, t: number, start: number, n: number, B: number, a: number, w: number): void {
+  for (let b = 0; b < B; b++) {
+    const row = (b * rows + t) * n;
+    for (let i = 0; i < w; i++) {
+      const k = b * sb + (start + i) * el;
+      dst[k] = a === 0 ? src[row + i]! : (1 - a) * dst[k]! + a * src[row + i]!;
+    }
+  }
+}
+
+/** Prediction errors and weights of step t; adds the weighted loss and weight to sums[0], sums[1]. */
+function lossStep(pred: FloatArray, sb: number, el: number, batch: FusedBatch, t: number, N: number, mse: boolean, predErr: Float64Array, weights: Float64Array, sums: Float64Array): void {
+  const { B, T } = batch;
+  let lossSum = 0;
+  let count = 0;
+  for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) {
+    const y = pred[b * sb + n * el]!;
+    let target: number;
+    let w = 1;
+    if (batch.kind === "series") target = batch.target[(b * (T + 1) + t + 1) * N + n]!;
+    else {
+      target = batch.target[(b * T + t) * N + n]!;
+      if (batch.mask) w = batch.mask[(b * T + t) * N + n]!;
+    }
+    const d = y - target;
+    const k = (t * B + b) * N + n;
+    predErr[k] = d;
+    weights[k] = w;
+    lossSum += w * (mse ? d * d : Math.abs(d));
+    count += w;
+  }
+  sums[0]! += lossSum;
+  sums[1]! += count;
+}
+
+/** The loss's cotangent with respect to the prediction of step t. */
+function lossCotangent(ctPred: FloatArray, sb: number, el: number, predErr: Float64Array, weights: Float64Array, t: number, B: number, N: number, mse: boolean, denom: number): void {
+  for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) {
+    const k = (t * B + b) * N + n;
+    const d = predErr[k]!;
+    ctPred[b * sb + n * el] = (weights[k]! * (mse ? 2 * d : Math.sign(d))) / denom;
   }
 }

@@ -285,6 +285,7 @@ export function planGraph(
   bindInput: (name: string) => InputBinding | undefined,
   batchedInputs: { key: string; size: number }[],
   outputSizes: Map<string, number>,
+  accumulated: ReadonlySet<string> = new Set(),
 ): GraphPlan {
   const values = new Map<string, ValuePlan>();
   const params: string[] = [];
@@ -318,7 +319,16 @@ export function planGraph(
   // Outputs written directly by their eqn: the first output naming a batched, non-aliased eqn value.
   const eqnOut = new Set(g.eqns.filter((e) => e.op !== "reshape" && e.op !== "noise").map((e) => e.out));
   const directFor = new Map<string, string>();
-  for (const [key, v] of Object.entries(g.outputs)) if (eqnOut.has(v) && !directFor.has(v)) directFor.set(v, key);
+  // An output its consumer adds into (over time steps) is written in place only when nothing else
+  // reads the value: the buffer holds the running sum, not the value.
+  const readers = new Map<string, number>();
+  for (const e of g.eqns) for (const a of e.args) readers.set(a, (readers.get(a) ?? 0) + 1);
+  for (const v of Object.values(g.outputs)) readers.set(v, (readers.get(v) ?? 0) + 1);
+  for (const [key, v] of Object.entries(g.outputs)) {
+    if (!eqnOut.has(v) || directFor.has(v)) continue;
+    if (accumulated.has(key) && readers.get(v)! > 1) continue;
+    directFor.set(v, key);
+  }
 
   const all: Eqn[] = [];
   const hoisted: Eqn[] = [];

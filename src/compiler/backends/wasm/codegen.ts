@@ -1,0 +1,470 @@
+// WebAssembly SIMD code generation for the batched part of one planned graph (interp/plan.ts).
+//
+// Layout: the batch is the innermost axis. A batched value of per-sample size S is S rows of `lanes`
+// float32s (lanes = the capacity rounded up to whole vectors), so every per-sample operation of the
+// IR becomes, for each element position, a few f32x4 operations over the batch; an unbatched value
+// (a parameter or a hoisted function of parameters) is one float32 per element, splatted. The
+// per-sample loops have their dims baked in and their pointers strength-reduced; the vectors of
+// one batch row are unrolled. Elementwise chains fused by the planner stay in registers.
+//
+// Transcendental functions (tanh, exp, log, sigmoid, softplus, pow) are called per lane from the
+// host's Math, in float64, so they agree with the interpreter to float32 rounding.
+import type { Eqn } from "../../ir/types.js";
+import { InterpError } from "../interp/errors.js";
+import { concatAxis, isBinary, isReduce, isUnary, numAttr, reduceAxes, sliceBounds, stridesOf, transposePerm, type GraphPlan, type ValuePlan } from "../interp/plan.js";
+import { encodeModule, FnBuilder, type ImportFn } from "./encoder.js";
+
+/** Byte addresses of a graph's buffers in the shared memory. */
+export interface WasmLayout {
+  /** float32 lanes per batch row (a multiple of 4) */
+  lanes: number;
+  /** P and H buffers (unbatched float32) */
+  p: number[];
+  h: number[];
+  /** T buffers (batched) */
+  t: number[];
+  /** address of the i32 table holding each X buffer's current address (attachable) */
+  xTable: number;
+}
+
+export const IMPORTS: ImportFn[] = [
+  { name: "tanh", params: ["f64"], result: "f64" },
+  { name: "exp", params: ["f64"], result: "f64" },
+  { name: "log", params: ["f64"], result: "f64" },
+  { name: "sigm", params: ["f64"], result: "f64" },
+  { name: "softplus", params: ["f64"], result: "f64" },
+  { name: "pw", params: ["f64", "f64"], result: "f64" },
+];
+const IMPORT_INDEX = new Map(IMPORTS.map((f, i) => [f.name, i]));
+
+/** An address: `local` (or 0 when null) plus a static byte offset. */
+interface Ptr {
+  local: number | null;
+  off: number;
+}
+
+/** One memory access pattern: a base address, batched or not, byte strides per loop dim. */
+interface Access {
+  base: Ptr;
+  batched: boolean;
+  strides: number[];
+}
+
+type Node = { k: "leaf"; i: number } | { k: "const"; v: number } | { k: "op"; e: Eqn; kids: Node[] };
+
+/** Strides of `shape` broadcast (right-aligned) against `out`, in elements. */
+function bcastStrides(shape: number[], out: number[]): number[] {
+  const st = stridesOf(shape);
+  const off = out.length - shape.length;
+  return out.map((d, i) => {
+    const j = i - off;
+    if (j < 0) return 0;
+    return shape[j] === 1 && d !== 1 ? 0 : st[j]!;
+  });
+}
+
+class Gen {
+  readonly f: FnBuilder;
+  private readonly xLocal: number[] = [];
+  /** v128 temporaries, reused across eqns (acquire/release like a stack) */
+  private readonly vPool: number[] = [];
+  private vUsed = 0;
+  private readonly iPool: number[] = [];
+  private iUsed = 0;
+  readonly vectors: number;
+  readonly unroll: number;
+
+  constructor(readonly plan: GraphPlan, readonly layout: WasmLayout, readonly accumulate: Set<number>) {
+    this.f = new FnBuilder("run", []);
+    this.vectors = layout.lanes / 4;
+    // unroll a whole batch row when it is at most 8 vectors, else blocks of a divisor ≤ 8
+    let u = Math.min(this.vectors, 8);
+    while (this.vectors % u !== 0) u--;
+    this.unroll = u;
+    for (let i = 0; i < plan.x.length; i++) {
+      const l = this.f.local("i32");
+      this.f.i32(0).mem("i32.load", layout.xTable + 4 * i, 2).set(l);
+      this.xLocal.push(l);
+    }
+  }
+
+  vtemp(): number {
+    if (this.vUsed === this.vPool.length) this.vPool.push(this.f.local("v128"));
+    return this.vPool[this.vUsed++]!;
+  }
+
+  vrelease(n = 1): void {
+    this.vUsed -= n;
+  }
+
+  itemp(): number {
+    if (this.iUsed === this.iPool.length) this.iPool.push(this.f.local("i32"));
+    return this.iPool[this.iUsed++]!;
+  }
+
+  irelease(n = 1): void {
+    this.iUsed -= n;
+  }
+
+  base(v: ValuePlan): Ptr {
+    const { cls, idx } = v.store;
+    if (cls === "X") return { local: this.xLocal[idx]!, off: 0 };
+    if (cls === "T" && idx >= 0) return { local: null, off: this.layout.t[idx]! };
+    if (cls === "P") return { local: null, off: this.layout.p[idx]! };
+    if (cls === "H") return { local: null, off: this.layout.h[idx]! };
+    throw new InterpError(`${this.plan.graph}: value ${v.name} has no buffer`);
+  }
+
+  /** An access of `v` with per-sample element strides (over the loop dims) and an element offset. */
+  access(v: ValuePlan, strides: number[], offset = 0): Access {
+    const bytes = v.batched ? this.layout.lanes * 4 : 4;
+    const b = this.base(v);
+    return { base: { local: b.local, off: b.off + offset * bytes }, batched: v.batched, strides: strides.map((s) => s * bytes) };
+  }
+
+  pushAddr(p: Ptr): void {
+    if (p.local === null) this.f.i32(0);
+    else this.f.get(p.local);
+  }
+
+  /**
+   * Loops over `ext` (outermost first; size-1 dims dropped, contiguous dims merged) with one
+   * strength-reduced pointer per moving access; `body` gets the current pointers.
+   */
+  nest(ext: number[], accs: Access[], body: (ptrs: Ptr[]) => void): void {
+    const dims: { e: number; s: number[] }[] = [];
+    ext.forEach((e, d) => {
+      if (e === 1) return;
+      const s = accs.map((a) => a.strides[d]!);
+      const last = dims[dims.length - 1];
+      if (last && last.s.every((x, k) => x === s[k]! * e)) {
+        last.e *= e;
+        last.s = s;
+      } else dims.push({ e, s });
+    });
+    if (ext.some((e) => e === 0)) return;
+    this.loops(dims, accs.map((a) => a.base), body);
+  }
+
+  private loops(dims: { e: number; s: number[] }[], ptrs: Ptr[], body: (ptrs: Ptr[]) => void): void {
+    if (dims.length === 0) {
+      body(ptrs);
+      return;
+    }
+    const [d, ...rest] = dims as [{ e: number; s: number[] }, ...{ e: number; s: number[] }[]];
+    const f = this.f;
+    let used = 0;
+    const inner = ptrs.map((p, k) => {
+      if (d.s[k] === 0) return p;
+      const q = this.itemp();
+      used++;
+      this.pushAddr(p);
+      if (p.off !== 0) f.i32(p.off).op("i32.add");
+      f.set(q);
+      return { local: q, off: 0 };
+    });
+    const c = this.itemp();
+    used++;
+    f.i32(0).set(c).loop();
+    this.loops(rest, inner, body);
+    inner.forEach((p, k) => {
+      if (d.s[k] === 0) return;
+      f.get(p.local!).i32(d.s[k]!).op("i32.add").set(p.local!);
+    });
+    f.get(c).i32(1).op("i32.add").tee(c).i32(d.e).op("i32.lt_s").brIf(0).end();
+    this.irelease(used);
+  }
+
+  /** The loop dim over blocks of a batch row (when a row is more than one unrolled block). */
+  laneBlock(accs: Access[]): { ext: number[]; accs: Access[] } {
+    const blocks = this.vectors / this.unroll;
+    return { ext: [blocks], accs: accs.map((a) => ({ ...a, strides: [a.batched ? this.unroll * 16 : 0] })) };
+  }
+
+  /** Splats every unbatched leaf once into a temporary; returns the temporaries (by leaf). */
+  splats(leaves: Access[], ptrs: Ptr[]): (number | null)[] {
+    return leaves.map((a, i) => {
+      if (a.batched) return null;
+      const t = this.vtemp();
+      this.pushAddr(ptrs[i]!);
+      this.f.mem("v128.load32_splat", ptrs[i]!.off, 2).set(t);
+      return t;
+    });
+  }
+
+  loadLeaf(a: Access, p: Ptr, splat: number | null, vec: number): void {
+    if (splat !== null) this.f.get(splat);
+    else {
+      this.pushAddr(p);
+      this.f.mem("v128.load", p.off + 16 * vec, 4);
+    }
+  }
+
+  /** Pushes the value of `node` for vector `vec` of the current block. */
+  evalTree(node: Node, leaves: Access[], ptrs: Ptr[], splat: (number | null)[], vec: number): void {
+    const f = this.f;
+    if (node.k === "leaf") {
+      this.loadLeaf(leaves[node.i]!, ptrs[node.i]!, splat[node.i]!, vec);
+      return;
+    }
+    if (node.k === "const") {
+      f.f32x4(node.v);
+      return;
+    }
+    const { e } = node;
+    const kid = (i: number) => this.evalTree(node.kids[i]!, leaves, ptrs, splat, vec);
+    if (e.op === "broadcast") return kid(0);
+    if (isBinary(e.op)) {
+      if (e.op === "pow") {
+        const a = this.vtemp();
+        kid(0);
+        f.set(a);
+        const b = this.vtemp();
+        kid(1);
+        f.set(b);
+        this.perLane("pw", [a, b]);
+        this.vrelease(2);
+        return;
+      }
+      kid(0);
+      kid(1);
+      const simd: Record<string, string> = { add: "f32x4.add", sub: "f32x4.sub", mul: "f32x4.mul", div: "f32x4.div", maximum: "f32x4.max", minimum: "f32x4.min" };
+      f.op(simd[e.op]!);
+      return;
+    }
+    kid(0);
+    switch (e.op) {
+      case "neg": f.op("f32x4.neg"); return;
+      case "abs": f.op("f32x4.abs"); return;
+      case "sqrt": f.op("f32x4.sqrt"); return;
+      case "relu": f.f32x4(0).op("f32x4.max"); return;
+      case "clip": f.f32x4(numAttr(e, "lo", e.out)).op("f32x4.max").f32x4(numAttr(e, "hi", e.out)).op("f32x4.min"); return;
+      case "square": {
+        const t = this.vtemp();
+        f.tee(t).get(t).op("f32x4.mul");
+        this.vrelease();
+        return;
+      }
+      case "sign":
+      case "heaviside": {
+        // x > 0 ? 1 : x < 0 ? (sign: -1, heaviside: 0) : (sign: x, heaviside: at0)
+        const t = this.vtemp();
+        f.set(t);
+        f.f32x4(1);
+        f.f32x4(e.op === "sign" ? -1 : 0);
+        if (e.op === "sign") f.get(t);
+        else f.f32x4(numAttr(e, "at0", e.out));
+        f.get(t).f32x4(0).op("f32x4.lt").op("v128.bitselect");
+        f.get(t).f32x4(0).op("f32x4.gt").op("v128.bitselect");
+        this.vrelease();
+        return;
+      }
+      case "tanh": case "exp": case "log": case "softplus": case "sigmoid": {
+        const t = this.vtemp();
+        f.set(t);
+        this.perLane(e.op === "sigmoid" ? "sigm" : e.op, [t]);
+        this.vrelease();
+        return;
+      }
+    }
+    throw new InterpError(`${this.plan.graph}: op '${e.op}' has no WebAssembly form`);
+  }
+
+  /** Calls a host function on each of the four lanes of the given vector temporaries. */
+  private perLane(fn: string, args: number[]): void {
+    const f = this.f;
+    f.get(args[0]!);
+    for (let lane = 0; lane < 4; lane++) {
+      for (const a of args) f.get(a).lane("f32x4.extract_lane", lane).op("f64.promote_f32");
+      f.call(IMPORT_INDEX.get(fn)!, fn).op("f32.demote_f64").lane("f32x4.replace_lane", lane);
+    }
+  }
+
+  /** Stores (or adds into, for accumulated outputs) the value `value` pushes at `p` + vector `vec`. */
+  store(p: Ptr, vec: number, acc: boolean, value: () => void): void {
+    this.pushAddr(p);
+    if (acc) {
+      this.pushAddr(p);
+      this.f.mem("v128.load", p.off + 16 * vec, 4);
+    }
+    value();
+    if (acc) this.f.op("f32x4.add");
+    this.f.mem("v128.store", p.off + 16 * vec, 4);
+  }
+
+  /** out[...] = tree(leaves) over `ext` (the output's per-sample shape) and the batch. */
+  elementwise(out: Access, acc: boolean, ext: number[], leaves: Access[], root: Node): void {
+    const lb = this.laneBlock([out, ...leaves]);
+    this.nest(ext, [out, ...leaves], ([po, ...pl]) => {
+      this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
+        const sp = this.splats(leaves, ql);
+        for (let v = 0; v < this.unroll; v++) this.store(qo!, v, acc, () => this.evalTree(root, leaves, ql, sp, v));
+        this.vrelease(sp.filter((s) => s !== null).length);
+      });
+    });
+  }
+
+  /**
+   * out[outer] = combine over inner of tree(leaves): a reduction or a matrix product. `outer` and
+   * `inner` are the loop extents; leaf accesses carry strides over outer dims then inner dims.
+   */
+  contraction(out: Access, acc: boolean, outer: number[], inner: number[], leaves: Access[], root: Node, kind: { init: number; op: string; scale?: number }): void {
+    const no = outer.length;
+    const outerAccs = [out, ...leaves.map((a) => ({ ...a, strides: a.strides.slice(0, no) }))];
+    const lb = this.laneBlock(outerAccs);
+    this.nest(outer, outerAccs, ([po, ...pl]) => {
+      this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
+        const accs = Array.from({ length: this.unroll }, () => this.vtemp());
+        for (const a of accs) this.f.f32x4(kind.init).set(a);
+        const innerAccs = leaves.map((a, i) => ({ ...a, base: ql[i]!, strides: a.strides.slice(no) }));
+        this.nest(inner, innerAccs, (pi) => {
+          const sp = this.splats(leaves, pi);
+          accs.forEach((a, v) => {
+            this.f.get(a);
+            this.evalTree(root, leaves, pi, sp, v);
+            this.f.op(kind.op).set(a);
+          });
+          this.vrelease(sp.filter((s) => s !== null).length);
+        });
+        accs.forEach((a, v) => this.store(qo!, v, acc, () => {
+          this.f.get(a);
+          if (kind.scale !== undefined) this.f.f32x4(kind.scale).op("f32x4.div");
+        }));
+        this.vrelease(accs.length);
+      });
+    });
+  }
+
+  treeOf(e: Eqn, leaves: ValuePlan[], strides: number[][]): Node {
+    const kids = e.args.map((name): Node => {
+      const producer = this.plan.fused.get(name);
+      if (producer) return this.treeOf(producer, leaves, strides);
+      const v = this.plan.values.get(name)!;
+      leaves.push(v);
+      strides.push(bcastStrides(v.shape, e.shape as number[]));
+      return { k: "leaf", i: leaves.length - 1 };
+    });
+    return { k: "op", e, kids };
+  }
+
+  eqn(e: Eqn, acc: boolean): void {
+    const where = `${this.plan.graph}: ${e.out}`;
+    const out = this.plan.values.get(e.out)!;
+    const args = e.args.map((a) => this.plan.values.get(a)!);
+    const shape = out.shape;
+    const oacc = this.access(out, stridesOf(shape));
+    if (isBinary(e.op) || isUnary(e.op) || e.op === "broadcast") {
+      const leaves: ValuePlan[] = [];
+      const strides: number[][] = [];
+      const root = this.treeOf(e, leaves, strides);
+      this.elementwise(oacc, acc, shape, leaves.map((l, i) => this.access(l, strides[i]!)), root);
+      return;
+    }
+    if (isReduce(e.op)) {
+      const a = args[0]!;
+      const axes = reduceAxes(e, a.shape.length, where);
+      const kept = a.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const count = axes.reduce((p, i) => p * a.shape[i]!, 1);
+      const leaves: ValuePlan[] = [];
+      const strides: number[][] = [];
+      const producer = this.plan.fused.get(a.name);
+      let root: Node;
+      if (producer) root = this.treeOf(producer, leaves, strides);
+      else {
+        leaves.push(a);
+        strides.push(stridesOf(a.shape));
+        root = { k: "leaf", i: 0 };
+      }
+      const order = [...kept, ...axes];
+      const kind = e.op === "reduce_sum" ? { init: 0, op: "f32x4.add" }
+        : e.op === "reduce_mean" ? { init: 0, op: "f32x4.add", scale: count }
+        : e.op === "reduce_max" ? { init: -Infinity, op: "f32x4.max" }
+        : { init: Infinity, op: "f32x4.min" };
+      this.contraction(oacc, acc, kept.map((i) => a.shape[i]!), axes.map((i) => a.shape[i]!), leaves.map((l, i) => this.access(l, order.map((d) => strides[i]![d]!))), root, kind);
+      return;
+    }
+    const copy = (dst: Access, src: Access, ext: number[]) => this.elementwise(dst, acc, ext, [src], { k: "leaf", i: 0 });
+    switch (e.op) {
+      case "slice": {
+        const a = args[0]!;
+        const { axis, start } = sliceBounds(e, a.shape, where);
+        const st = stridesOf(a.shape);
+        copy(oacc, this.access(a, st, start * st[axis]!), shape);
+        return;
+      }
+      case "pad": {
+        const a = args[0]!;
+        const axis = numAttr(e, "axis", where);
+        const start = numAttr(e, "start", where);
+        const ost = stridesOf(shape);
+        this.elementwise(oacc, acc, shape, [], { k: "const", v: 0 });
+        copy(this.access(out, ost, start * ost[axis]!), this.access(a, stridesOf(a.shape)), a.shape);
+        return;
+      }
+      case "transpose": {
+        const a = args[0]!;
+        const perm = transposePerm(e, a.shape.length, where);
+        const st = stridesOf(a.shape);
+        copy(oacc, this.access(a, perm.map((p) => st[p]!)), shape);
+        return;
+      }
+      case "concat": {
+        const axis = concatAxis(e, shape.length, where);
+        const ost = stridesOf(shape);
+        let offset = 0;
+        for (const a of args) {
+          copy(this.access(out, ost, offset * ost[axis]!), this.access(a, stridesOf(a.shape)), a.shape);
+          offset += a.shape[axis]!;
+        }
+        return;
+      }
+      case "matmul": {
+        const [a, b] = args as [ValuePlan, ValuePlan];
+        const ra = a.shape.length;
+        const rb = b.shape.length;
+        const K = a.shape[ra - 1]!;
+        const m = ra >= 2 ? a.shape[ra - 2]! : 1;
+        const nn = rb >= 2 ? b.shape[rb - 1]! : 1;
+        const lead = shape.slice(0, shape.length - (ra >= 2 ? 1 : 0) - (rb >= 2 ? 1 : 0));
+        const ast = stridesOf(a.shape);
+        const bst = stridesOf(b.shape);
+        const leadStrides = (l: number[], st: number[]) => bcastStrides(l, lead).map((s, i) => (s === 0 ? 0 : st[i - (lead.length - l.length)]!));
+        const outAcc = this.access(out, stridesOf([...lead, m, nn]));
+        const aAcc = this.access(a, [...leadStrides(a.shape.slice(0, Math.max(0, ra - 2)), ast), ra >= 2 ? ast[ra - 2]! : 0, 0, 1]);
+        const bAcc = this.access(b, [...leadStrides(b.shape.slice(0, Math.max(0, rb - 2)), bst), 0, rb >= 2 ? bst[rb - 1]! : 0, rb >= 2 ? bst[rb - 2]! : 1]);
+        const mul: Eqn = { op: "mul", args: [a.name, b.name], out: e.out, shape: [] };
+        this.contraction(outAcc, acc, [...lead, m, nn], [K], [aAcc, bAcc], { k: "op", e: mul, kids: [{ k: "leaf", i: 0 }, { k: "leaf", i: 1 }] }, { init: 0, op: "f32x4.add" });
+        return;
+      }
+    }
+    throw new InterpError(`${where}: op '${e.op}' is not supported by the WebAssembly backend`);
+  }
+
+  /** Copies (or adds) an output's source value into its X buffer when the eqn did not write it there. */
+  output(src: ValuePlan, x: number, n: number, acc: boolean): void {
+    const dst: Access = { base: { local: this.xLocal[x]!, off: 0 }, batched: true, strides: [this.layout.lanes * 4] };
+    this.elementwise(dst, acc, [n], [this.access(src, [1])], { k: "leaf", i: 0 });
+  }
+}
+
+export interface WasmCode {
+  bytes: Uint8Array<ArrayBuffer>;
+  wat: string;
+}
+
+/**
+ * Generates `run()` for the batched part of `plan`: every non-fused batched eqn, then the outputs
+ * not written in place. `accumulate` lists X buffers (by index) that outputs are added into.
+ */
+export function generateWasm(plan: GraphPlan, layout: WasmLayout, accumulate: Set<number>): WasmCode {
+  if (layout.lanes % 4 !== 0 || layout.lanes <= 0) throw new InterpError(`wasm: lanes must be a positive multiple of 4, got ${layout.lanes}`);
+  const g = new Gen(plan, layout, accumulate);
+  const direct = new Map(plan.outputs.filter((o) => o.direct).map((o) => [o.src.name, o.x]));
+  for (const e of plan.batched) {
+    if (plan.fused.has(e.out)) continue;
+    const x = direct.get(e.out);
+    g.eqn(e, x !== undefined && accumulate.has(x));
+  }
+  for (const o of plan.outputs) if (!o.direct) g.output(o.src, o.x, o.size, accumulate.has(o.x));
+  return { bytes: encodeModule(IMPORTS, [g.f]), wat: g.f.wat() };
+}
