@@ -67,6 +67,7 @@ export const SOURCES: Record<string, SourceSpec> = {
       ...taskArgs(512, 200, 2, 128),
       bits: { type: "int", default: 3, min: 1, doc: "channels" },
       pulse_prob: { type: "number", default: 0.05, min: 0, max: 1, doc: "probability of a pulse per step and channel" },
+      pulses: { type: "int", default: 0, min: 0, doc: "if > 0: this many +1 and as many -1 pulse times per channel, placed as pyrnn does (pulse_prob unused)" },
     },
     sizes: (a) => ({ inputs: Number(a["bits"]), targets: Number(a["bits"]) }),
   },

@@ -52,6 +52,25 @@ interface Stage {
 }
 
 /**
+ * One time step as one graph: the step, then the observation of the new state (the observation
+ * graph's states read the step's outputs; its own values are renamed apart).
+ */
+export function stepAndObserve(step: Graph, observe: Graph): Graph {
+  const taken = new Set([...step.inputs, ...step.eqns.map((e) => e.out)]);
+  let prefix = "%o.";
+  while ([...taken].some((n) => n.startsWith(prefix))) prefix = `%${prefix}`;
+  const rename = new Map<string, string>();
+  for (const i of observe.inputs) rename.set(i, step.outputs[i] ?? i);
+  for (const e of observe.eqns) rename.set(e.out, `${prefix}${e.out}`);
+  const r = (n: string) => rename.get(n) ?? n;
+  const eqns = [...step.eqns, ...observe.eqns.map((e) => ({ ...e, out: r(e.out), args: e.args.map(r) }))];
+  const inputs = [...step.inputs, ...observe.inputs.filter((i) => !(i in step.outputs) && !step.inputs.includes(i))];
+  const outputs = { ...step.outputs };
+  for (const [k, v] of Object.entries(observe.outputs)) outputs[k] = r(v);
+  return { inputs, eqns, outputs };
+}
+
+/**
  * Unbatched (parameter-only) values the adjoint reads are recomputed inside it (they are hoisted,
  * computed once per batch): prepend the forward equations that produce them.
  */
@@ -85,12 +104,11 @@ export class FusedKernel {
   private readonly preludeAdj: GraphExec | null;
   private readonly init: Stage;
   private readonly step: Stage;
-  private readonly observe: Stage;
   private readonly stateNames: string[];
   private readonly obsName: string;
   private readonly inputName: string | undefined;
   /** Tapes: per time step, per taped value, one batched buffer. */
-  private tapes: { step: unknown[][]; observe: unknown[][]; init: unknown[] } | null = null;
+  private tapes: { step: unknown[][]; init: unknown[] } | null = null;
   private predErr = new Float64Array(0);
   private weights = new Float64Array(0);
   private readonly engine: Engine<unknown>;
@@ -135,14 +153,14 @@ export class FusedKernel {
     const stateShapes = new Map(p.states.map((s) => [s.name, s.shape as number[]]));
     const inputShapes = new Map(p.inputs.map((s) => [s.name, s.shape as number[]]));
     this.init = this.stage("init", p.init, effShapes, obsShapes, stateShapes, []);
-    this.step = this.stage("step", p.step, effShapes, new Map([...stateShapes, ...inputShapes]), stateShapes, this.stateNames);
-    this.observe = this.stage("observe", p.observe, effShapes, new Map([...stateShapes, ...inputShapes]), obsShapes, this.stateNames);
+    // one graph per time step: the step and the observation of its new state
+    this.step = this.stage("step", stepAndObserve(p.step, p.observe), effShapes, new Map([...stateShapes, ...inputShapes]), new Map([...stateShapes, ...obsShapes]), this.stateNames);
     for (const s of this.stateNames) this.ctSlots[s] = this.engine.slot(size(this.shapes.get(s)!));
   }
 
   /** Forward executor with tape outputs and the adjoint executor of one graph. */
   private stage(
-    name: "init" | "step" | "observe",
+    name: "init" | "step",
     g: Graph,
     effShapes: Map<string, number[]>,
     batchedIn: Map<string, number[]>,
@@ -193,10 +211,8 @@ export class FusedKernel {
       ["prelude adjoint", this.preludeAdj],
       ["init forward", this.init.fwd],
       ["init adjoint", this.init.adj],
-      ["step forward (with tape)", this.step.fwd],
-      ["step adjoint", this.step.adj],
-      ["observe forward (with tape)", this.observe.fwd],
-      ["observe adjoint", this.observe.adj],
+      ["step and observation forward (with tape)", this.step.fwd],
+      ["step and observation adjoint", this.step.adj],
     ];
     return parts.filter(([, e]) => e).map(([name, e]) => `// ---- ${name} ----\n${e!.source}`).join("\n\n");
   }
@@ -204,10 +220,9 @@ export class FusedKernel {
   /** Tape slots for T steps (grown, never shrunk: the WebAssembly arena does not free). */
   private ensureTapes(T: number): void {
     const alloc = (st: Stage) => st.tape.map((x) => this.engine.slot(x.size));
-    this.tapes ??= { step: [], observe: [], init: alloc(this.init) };
+    this.tapes ??= { step: [], init: alloc(this.init) };
     while (this.tapes.step.length < T) {
       this.tapes.step.push(alloc(this.step));
-      this.tapes.observe.push(alloc(this.observe));
     }
   }
 
@@ -228,7 +243,7 @@ export class FusedKernel {
       const e = this.effOf.get(prm.name)!;
       eff[e] = e === prm.name ? rawF64[prm.name]! : this.prelude.out[prm.name]!;
     }
-    for (const st of [this.init, this.step, this.observe]) {
+    for (const st of [this.init, this.step]) {
       st.fwd.bind(eff);
       st.adj.bind(eff);
       st.fwd.rng = st.adj.rng = opts.rng;
@@ -246,7 +261,6 @@ export class FusedKernel {
 
     // ---------------- forward ----------------
     const step = this.step;
-    const obs = this.observe;
     const N = size(this.shapes.get(this.obsName)!);
     const I = this.inputName ? size(this.shapes.get(this.inputName)!) : 0;
     const x0Name = this.program.observations[0]!.name;
@@ -277,12 +291,7 @@ export class FusedKernel {
         gatherStep(step.fwd.input(this.inputName), eng.sample(I), el, batch.input, T, t, 0, I, B, 0, I);
       }
       step.fwd.run(B);
-      // observation of the new state (and the same input)
-      for (const s of this.stateNames) copy(obs.fwd.input(s), step.fwd.output(s));
-      if (this.inputName && obs.fwd.hasInput(this.inputName)) copy(obs.fwd.input(this.inputName), step.fwd.input(this.inputName));
-      obs.fwd.run(B);
-      this.saveTape(obs, tapes.observe[t]!);
-      lossStep(obs.fwd.output(this.obsName), eng.sample(N), el, batch, t, N, mse, predErr, weights, sums);
+      lossStep(step.fwd.output(this.obsName), eng.sample(N), el, batch, t, N, mse, predErr, weights, sums);
       if (t + 1 < T) {
         this.attachStepTape(t + 1);
         for (const s of this.stateNames) copy(step.fwd.input(s), step.fwd.output(s));
@@ -296,7 +305,7 @@ export class FusedKernel {
     // Parameter cotangents come out per sample. An accumulating engine adds them into its output
     // buffers over time; otherwise they are added here, per sample, one contiguous add per step.
     // Either way they are summed over the batch once at the end.
-    const stages = [this.init, step, obs];
+    const stages = [this.init, step];
     const perSample: Record<string, FloatArray> = {};
     if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
     else for (const [, e] of this.effOf) perSample[e] ??= eng.view(eng.slot(size(this.shapes.get(e)!)));
@@ -311,20 +320,11 @@ export class FusedKernel {
     // views are taken after the last allocation (growing the WebAssembly memory detaches them)
     const ctState: Record<string, FloatArray> = {};
     for (const s of this.stateNames) (ctState[s] = eng.view(this.ctSlots[s])).fill(0);
-    const ctPred = obs.adj.input(ct(this.obsName));
+    const ctPred = step.adj.input(ct(this.obsName));
     ctPred.fill(0);
     for (let t = T - 1; t >= 0; t--) {
-      // observation at t + 1 reads z_{t+1}
-      this.loadTape(obs, tapes.observe[t]!);
+      // step t: z_{t+1} = step(forced z_t) and its observation x_{t+1}
       lossCotangent(ctPred, eng.sample(N), el, predErr, weights, t, B, N, mse, denom);
-      obs.adj.run(B);
-      addParamCts(obs);
-      for (const s of obs.stateCts) {
-        const g = obs.adj.output(s);
-        const c = ctState[s]!;
-        for (let i = 0; i < c.length; i++) c[i]! += g[i]!;
-      }
-      // step t: z_{t+1} = step(forced z_t)
       step.tape.forEach((x, i) => step.adj.attachIn(x.name, tapes.step[t]![i]!));
       for (const s of this.stateNames) if (step.adj.hasInput(ct(s))) copy(step.adj.input(ct(s)), ctState[s]!);
       step.adj.run(B);

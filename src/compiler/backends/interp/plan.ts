@@ -64,10 +64,11 @@ export interface GraphPlan {
   noise: Eqn[];
   batched: Eqn[];
   /**
-   * Batched elementwise eqns inlined into their single consumer's loop (by value name): they have no
-   * buffer. A producer qualifies when its value is used exactly once, by an elementwise or reduce
-   * eqn that reads it at its own shape, so every element is still computed exactly once, with the
-   * same operations in the same order.
+   * Batched elementwise eqns inlined into their consumers' loops (by value name): they have no
+   * buffer. A producer qualifies when every reader is an elementwise or reduce eqn that reads it at
+   * its own shape, and it has one reader, or a few and is a cheap op (a broadcast, a product) over
+   * stored operands. Recomputed elements are the same operations on the same values, so results
+   * are bit-identical to storing them.
    */
   fused: Map<string, Eqn>;
   outputs: OutputPlan[];
@@ -408,24 +409,27 @@ export function planGraph(
   return { graph: graphName, reads, params, paramSizes, x, t: tSizes, h, all, hoisted, noise, batched, fused, outputs, values };
 }
 
+/** Ops cheap enough to recompute in each consumer rather than store once and load again. */
+const CHEAP = new Set<OpName>(["broadcast", "add", "sub", "mul", "neg", "relu", "abs", "square", "maximum", "minimum", "heaviside", "sign", "clip"]);
+
 function planFusion(all: Eqn[], batchedEqns: Eqn[], values: Map<string, ValuePlan>, g: Graph): Map<string, Eqn> {
-  const uses = new Map<string, number>();
-  const consumer = new Map<string, Eqn>();
-  for (const e of all) for (const a of e.args) {
-    uses.set(a, (uses.get(a) ?? 0) + 1);
-    consumer.set(a, e);
-  }
-  for (const v of Object.values(g.outputs)) uses.set(v, (uses.get(v) ?? 0) + 1);
+  const consumers = new Map<string, Eqn[]>();
+  for (const e of all) for (const a of e.args) consumers.set(a, [...(consumers.get(a) ?? []), e]);
+  const isOutput = new Set(Object.values(g.outputs));
   const batched = new Set(batchedEqns);
   const fused = new Map<string, Eqn>();
+  const fusable = (p: Eqn, c: Eqn) => {
+    if (!batched.has(c)) return false;
+    const same = c.shape.length === p.shape.length && c.shape.every((d, i) => d === p.shape[i]);
+    return ((BINARY.has(c.op) || UNARY.has(c.op)) && same) || REDUCE.has(c.op);
+  };
   for (const p of batchedEqns) {
     if (!(BINARY.has(p.op) || UNARY.has(p.op) || p.op === "broadcast")) continue;
     const v = values.get(p.out)!;
-    if (v.store.cls !== "T" || uses.get(p.out) !== 1) continue;
-    const c = consumer.get(p.out)!;
-    if (!batched.has(c)) continue;
-    const same = c.shape.length === p.shape.length && c.shape.every((d, i) => d === p.shape[i]);
-    if (((BINARY.has(c.op) || UNARY.has(c.op)) && same) || REDUCE.has(c.op)) fused.set(p.out, p);
+    const cs = consumers.get(p.out) ?? [];
+    if (v.store.cls !== "T" || isOutput.has(p.out) || cs.length === 0 || !cs.every((c) => fusable(p, c))) continue;
+    // One reader: inline. Several: inline only a cheap op over unfused operands (bounded recomputation).
+    if (cs.length === 1 || (cs.length <= 3 && CHEAP.has(p.op) && p.args.every((a) => !fused.has(a)))) fused.set(p.out, p);
   }
   return fused;
 }
