@@ -155,6 +155,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
     return tf.tensor(arr, [B, ...shape]);
   };
 
+  let lastYield = performance.now();
   try {
     while (cursor.epoch < plan.epochs) {
       const lr = learningRate(schedule, cursor.epoch, plan.epochs);
@@ -209,7 +210,11 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
           }
         }
         // Let signal handlers (Ctrl-C) run: the loop would otherwise never return to the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
+        // A few times a second is enough; a fused step can be shorter than the round trip.
+        if (performance.now() - lastYield > 50) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         if (hooks.shouldStop?.()) {
           const s = snapshot();
           hooks.event?.({ type: "stopped", epoch: cursor.epoch, batch: cursor.batch, reason: "interrupted" });

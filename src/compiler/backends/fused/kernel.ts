@@ -70,23 +70,46 @@ export function stepAndObserve(step: Graph, observe: Graph): Graph {
   return { inputs, eqns, outputs };
 }
 
+/** Ops whose batched values the adjoint recomputes from the tape instead of reading them from it. */
+const REMAT = new Set(["add", "sub", "mul", "neg", "relu", "abs", "square", "maximum", "minimum", "heaviside", "sign", "clip", "broadcast", "reshape"]);
+/** Most ops recomputed for one taped value (keeps the adjoint's extra work small). */
+const REMAT_COST = 4;
+
 /**
- * Unbatched (parameter-only) values the adjoint reads are recomputed inside it (they are hoisted,
- * computed once per batch): prepend the forward equations that produce them.
+ * Primal values the adjoint reads are recomputed inside it rather than taped when that is cheap:
+ * unbatched (parameter-only) values always (hoisted: once per batch), and batched values that a few
+ * cheap elementwise ops make from taped ones (the tape then holds a step's states and a few
+ * intermediates instead of every [B, M]-sized temporary, which is what bounds BPTT on memory).
+ * Prepends the forward equations that produce them.
  */
-function withHoistedPrimals(primal: Graph, adj: Graph, batched: Set<string>): Graph {
+function withRecomputedPrimals(primal: Graph, adj: Graph, batched: Set<string>): Graph {
   const producers = new Map(primal.eqns.map((e) => [e.out, e]));
-  const need = new Set(adj.inputs.filter((i) => !batched.has(i) && producers.has(i)));
+  const costs = new Map<string, number>();
+  /** Ops needed to recompute batched value v from graph inputs and unbatched values (∞: tape it). */
+  const cost = (v: string): number => {
+    const known = costs.get(v);
+    if (known !== undefined) return known;
+    const e = producers.get(v);
+    let c = Infinity;
+    if (e && REMAT.has(e.op) && e.op !== "noise") {
+      c = 1;
+      for (const a of e.args) if (batched.has(a) && producers.has(a)) c += cost(a);
+    }
+    costs.set(v, c);
+    return c;
+  };
+  const recompute = (v: string) => producers.has(v) && (!batched.has(v) || cost(v) <= REMAT_COST);
+  const need = new Set(adj.inputs.filter(recompute));
   const stack = [...need];
   while (stack.length) {
     const v = stack.pop()!;
-    for (const a of producers.get(v)!.args) if (producers.has(a) && !batched.has(a) && !need.has(a)) {
+    for (const a of producers.get(v)!.args) if (producers.has(a) && !need.has(a)) {
       need.add(a);
       stack.push(a);
     }
   }
   const pre: Eqn[] = primal.eqns.filter((e) => need.has(e.out));
-  const inputs = [...new Set([...primal.inputs.filter((i) => !batched.has(i) && pre.some((e) => e.args.includes(i))), ...adj.inputs.filter((i) => !need.has(i))])];
+  const inputs = [...new Set([...primal.inputs.filter((i) => pre.some((e) => e.args.includes(i))), ...adj.inputs.filter((i) => !need.has(i))])];
   return { inputs, eqns: [...pre, ...adj.eqns], outputs: adj.outputs };
 }
 
@@ -141,7 +164,7 @@ export class FusedKernel {
     const preludeOutSizes = new Map(Object.keys(p.prelude.outputs).map((k) => [k, size(rawShapes.get(k)!)]));
     this.prelude = new GraphExec({ name: "prelude", graph: p.prelude, params: rawShapes, batched: new Map(), outputSizes: preludeOutSizes }, 1);
     if (Object.keys(p.prelude.outputs).length) {
-      const adj = withHoistedPrimals(p.prelude, dceGraph(adjoint(p.prelude, { inputShapes: rawShapes, wrt: Object.keys(p.prelude.outputs) }, "dp")), new Set());
+      const adj = withRecomputedPrimals(p.prelude, dceGraph(adjoint(p.prelude, { inputShapes: rawShapes, wrt: Object.keys(p.prelude.outputs) }, "dp")), new Set());
       const inShapes = new Map<string, number[]>(rawShapes);
       for (const e of p.prelude.eqns) inShapes.set(e.out, e.shape as number[]);
       for (const k of Object.keys(p.prelude.outputs)) inShapes.set(ct(k), rawShapes.get(k)!);
@@ -177,7 +200,7 @@ export class FusedKernel {
     for (const k of Object.keys(g.outputs)) adjInShapes.set(ct(k), outShapes.get(k)!);
     const adjRaw = dceGraph(simplifyGraph(adjGraph, adjInShapes));
     const batched = batchedSet(g, new Set([...batchedIn.keys()].filter((k) => g.inputs.includes(k))));
-    const adj = withHoistedPrimals(g, adjRaw, batched);
+    const adj = withRecomputedPrimals(g, adjRaw, batched);
     const tapeNames = adj.inputs.filter((i) => batched.has(i));
     // forward graph: the primal outputs plus every taped intermediate
     const fwdOutputs: Record<string, string> = { ...g.outputs };
@@ -413,23 +436,25 @@ function gatherStep(dst: FloatArray, sb: number, el: number, src: ArrayLike<numb
 /** Prediction errors and weights of step t; adds the weighted loss and weight to sums[0], sums[1]. */
 function lossStep(pred: FloatArray, sb: number, el: number, batch: FusedBatch, t: number, N: number, mse: boolean, predErr: Float64Array, weights: Float64Array, sums: Float64Array): void {
   const { B, T } = batch;
+  // targets of series batches are [B, T + 1, N] and predict step t + 1; task targets are [B, T, N]
+  const series = batch.kind === "series";
+  const rows = series ? T + 1 : T;
+  const row = series ? t + 1 : t;
+  const target = batch.target;
+  const mask = batch.kind === "task" ? batch.mask : null;
   let lossSum = 0;
   let count = 0;
-  for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) {
-    const y = pred[b * sb + n * el]!;
-    let target: number;
-    let w = 1;
-    if (batch.kind === "series") target = batch.target[(b * (T + 1) + t + 1) * N + n]!;
-    else {
-      target = batch.target[(b * T + t) * N + n]!;
-      if (batch.mask) w = batch.mask[(b * T + t) * N + n]!;
+  for (let b = 0; b < B; b++) {
+    const at = (b * rows + row) * N;
+    const k0 = (t * B + b) * N;
+    for (let n = 0; n < N; n++) {
+      const d = pred[b * sb + n * el]! - target[at + n]!;
+      const w = mask ? mask[(b * T + t) * N + n]! : 1;
+      predErr[k0 + n] = d;
+      weights[k0 + n] = w;
+      lossSum += w * (mse ? d * d : Math.abs(d));
+      count += w;
     }
-    const d = y - target;
-    const k = (t * B + b) * N + n;
-    predErr[k] = d;
-    weights[k] = w;
-    lossSum += w * (mse ? d * d : Math.abs(d));
-    count += w;
   }
   sums[0]! += lossSum;
   sums[1]! += count;
