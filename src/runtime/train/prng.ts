@@ -13,6 +13,32 @@
  * port (not the platform libm), so results are identical across OSes for a given Node major.
  */
 
+/** Ziggurat tables for the standard normal, 128 layers, 25-bit signed draws (Marsaglia & Tsang 2000). */
+const ZIG_R = 3.442619855899;
+const ZIG_K = new Float64Array(128);
+const ZIG_W = new Float64Array(128);
+const ZIG_F = new Float64Array(128);
+{
+  const m = 0x1000000; // 2^24: the magnitude range of a 25-bit signed draw
+  const v = 9.91256303526217e-3; // area of each layer
+  let d = ZIG_R;
+  let t = d;
+  const q = v / Math.exp(-0.5 * d * d);
+  ZIG_K[0] = (d / q) * m;
+  ZIG_K[1] = 0;
+  ZIG_W[0] = q / m;
+  ZIG_W[127] = d / m;
+  ZIG_F[0] = 1;
+  ZIG_F[127] = Math.exp(-0.5 * d * d);
+  for (let i = 126; i >= 1; i--) {
+    d = Math.sqrt(-2 * Math.log(v / d + Math.exp(-0.5 * d * d)));
+    ZIG_K[i + 1] = (d / t) * m;
+    t = d;
+    ZIG_F[i] = Math.exp(-0.5 * d * d);
+    ZIG_W[i] = d / m;
+  }
+}
+
 /** Plain-JSON generator state (what checkpoints store). */
 export interface PrngState {
   algorithm: "xoshiro128**";
@@ -89,11 +115,20 @@ function hashStreamId(id: string | number): [number, number] {
 }
 
 export class Prng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /**
+   * The four state words. A typed array, not four number fields: words ≥ 2^30 are not small
+   * integers in V8, so every field write would allocate a heap number (≈10x slower).
+   */
+  private readonly st = new Uint32Array(4);
   private spare: number | null = null;
+  private get s0(): number { return this.st[0]!; }
+  private set s0(v: number) { this.st[0] = v; }
+  private get s1(): number { return this.st[1]!; }
+  private set s1(v: number) { this.st[1] = v; }
+  private get s2(): number { return this.st[2]!; }
+  private set s2(v: number) { this.st[2] = v; }
+  private get s3(): number { return this.st[3]!; }
+  private set s3(v: number) { this.st[3] = v; }
 
   /** `seed`: any safe integer (negative ones too); seeds < 2^53 map to distinct states. */
   constructor(seed: number) {
@@ -111,19 +146,17 @@ export class Prng {
 
   /** Next raw 32-bit output, an integer in [0, 2^32). */
   nextUint32(): number {
-    const s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s1 << 9) >>> 0;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    this.s0 = (s0 ^ s3) >>> 0;
-    this.s2 = (s2 ^ t) >>> 0;
-    this.s3 = rotl(s3 >>> 0, 11);
-    this.s1 = s1 >>> 0;
+    const st = this.st;
+    const s0 = st[0]!;
+    const s1 = st[1]!;
+    const s2 = st[2]! ^ s0;
+    const s3 = st[3]! ^ s1;
+    const m = Math.imul(s1, 5);
+    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    st[0] = s0 ^ s3;
+    st[1] = s1 ^ s2;
+    st[2] = s2 ^ (s1 << 9);
+    st[3] = (s3 << 11) | (s3 >>> 21);
     return result;
   }
 
@@ -202,6 +235,45 @@ export class Prng {
     const width = hi - lo;
     for (let i = 0; i < arr.length; i++) arr[i] = lo + width * this.uniform();
     return arr;
+  }
+
+  /**
+   * Add N(0, std²) noise to every element, by the ziggurat method (Marsaglia & Tsang 2000, with
+   * the layer index drawn from bits independent of the value, after Leong et al. 2005): about
+   * ten times faster than normal(), for bulk noise such as teacher noise. A different sequence
+   * from normal() for the same state; the state is the generator's alone (no cached spare).
+   */
+  addNormalNoise<A extends NumericArray>(arr: A, std: number): A {
+    for (let i = 0; i < arr.length; i++) {
+      const u = this.nextUint32();
+      const layer = u & 127;
+      const hz = (u >>> 7) - 0x1000000; // signed 25-bit
+      const x = (hz < 0 ? -hz : hz) < ZIG_K[layer]! ? hz * ZIG_W[layer]! : this.zigguratEdge(hz, layer);
+      arr[i] = arr[i]! + std * x;
+    }
+    return arr;
+  }
+
+  /** The ziggurat's rejection steps (about 1.5% of draws): wedges and the tail beyond R. */
+  private zigguratEdge(hz: number, layer: number): number {
+    for (;;) {
+      const x = hz * ZIG_W[layer]!;
+      if (layer === 0) {
+        // the tail: Marsaglia's exponential rejection for |x| > R
+        let t: number;
+        let y: number;
+        do {
+          t = -Math.log(1 - this.uniform()) / ZIG_R;
+          y = -Math.log(1 - this.uniform());
+        } while (y + y < t * t);
+        return hz > 0 ? ZIG_R + t : -ZIG_R - t;
+      }
+      if (ZIG_F[layer]! + this.uniform() * (ZIG_F[layer - 1]! - ZIG_F[layer]!) < Math.exp(-0.5 * x * x)) return x;
+      const u = this.nextUint32();
+      layer = u & 127;
+      hz = (u >>> 7) - 0x1000000;
+      if ((hz < 0 ? -hz : hz) < ZIG_K[layer]!) return hz * ZIG_W[layer]!;
+    }
   }
 
   /** Fill with N(mean, std²) values, in order (consumes cached spares like repeated normal()). */

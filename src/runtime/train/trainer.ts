@@ -256,7 +256,7 @@ function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>)
   let teacher = target;
   if (plan.teacherNoise > 0) {
     const noise = streams.get("teacher-noise")!;
-    teacher = target.map((v) => v + plan.teacherNoise * noise.normal());
+    teacher = noise.addNormalNoise(target.slice(), plan.teacherNoise);
   }
   return { kind: "series", B, T: plan.seqLen, teacher, target };
 }

@@ -298,3 +298,67 @@ describe("Prng streams", () => {
     expect(uniforms(q.split(), 5)).toEqual(a.slice(0, 5));
   });
 });
+
+describe("Prng.addNormalNoise (ziggurat)", () => {
+  /** Standard normal CDF (Abramowitz–Stegun 7.1.26 is too coarse; use erf by series/continued fraction). */
+  const cdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+  function erf(x: number): number {
+    // W. J. Cody's rational approximations are overkill here: a 1e-12-accurate series/continued fraction
+    const ax = Math.abs(x);
+    if (ax < 2.5) {
+      let sum = ax;
+      let term = ax;
+      for (let n = 1; n < 200; n++) {
+        term *= (-ax * ax) / n;
+        sum += term / (2 * n + 1);
+        if (Math.abs(term) < 1e-17) break;
+      }
+      return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+    }
+    let f = 0;
+    for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+    return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
+  }
+
+  it("draws standard normals: moments, tails and a Kolmogorov–Smirnov test", () => {
+    const n = 200000;
+    const x = new Prng(7).addNormalNoise(new Float64Array(n), 1);
+    let m = 0;
+    for (const v of x) m += v;
+    m /= n;
+    let v2 = 0;
+    let k4 = 0;
+    let beyond3 = 0;
+    for (const v of x) {
+      v2 += (v - m) ** 2;
+      k4 += (v - m) ** 4;
+      if (Math.abs(v) > 3) beyond3++;
+    }
+    v2 /= n;
+    k4 /= n * v2 * v2;
+    expect(Math.abs(m)).toBeLessThan(0.01);
+    expect(Math.abs(v2 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(k4 - 3)).toBeLessThan(0.05);
+    // P(|x| > 3) = 0.0026998: the tail algorithm must be right, not just the layers
+    expect(Math.abs(beyond3 / n - 0.0026998)).toBeLessThan(0.0004);
+    const sorted = Float64Array.from(x).sort();
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      const c = cdf(sorted[i]!);
+      d = Math.max(d, Math.abs(c - i / n), Math.abs(c - (i + 1) / n));
+    }
+    expect(d).toBeLessThan(1.63 / Math.sqrt(n)); // KS critical value at 1 %
+  });
+
+  it("adds scaled noise deterministically and resumes exactly from a saved state", () => {
+    const a = new Prng(3);
+    const base = Float32Array.from({ length: 50 }, (_, i) => i);
+    const first = a.addNormalNoise(Float32Array.from(base), 0.05);
+    const saved = a.getState();
+    const second = a.addNormalNoise(Float32Array.from(base), 0.05);
+    const b = Prng.fromState(saved);
+    expect(b.addNormalNoise(Float32Array.from(base), 0.05)).toEqual(second);
+    expect(new Prng(3).addNormalNoise(Float32Array.from(base), 0.05)).toEqual(first);
+    for (let i = 0; i < 50; i++) expect(Math.abs(first[i]! - i)).toBeLessThan(0.05 * 6);
+  });
+});

@@ -72,6 +72,7 @@ export class WasmGraphExec {
   readonly lanes: number;
   readonly source: string;
   rng: NormalSource | undefined;
+  private noiseScratch = new Float64Array(0);
   private readonly xSlots: Slot[];
   private readonly table: Slot;
   private readonly inIdx = new Map<string, number>();
@@ -172,7 +173,7 @@ export class WasmGraphExec {
     return this;
   }
 
-  /** Runs all lanes; noise is drawn for samples [0, nb) in the interpreter's order. */
+  /** Runs all lanes; noise is drawn for samples [0, nb), sample by sample, in bulk when the source can. */
   run(nb: number): void {
     if (this.plan.noise.length) {
       const rng = this.rng;
@@ -181,7 +182,10 @@ export class WasmGraphExec {
       for (const e of this.plan.noise) {
         const v = this.plan.values.get(e.out)!;
         const buf = this.xSlots[v.store.idx]!.view;
-        for (let b = 0; b < nb; b++) for (let j = 0; j < v.size; j++) buf[j * L + b] = rng.normal();
+        const draws = this.noiseScratch.length >= nb * v.size ? this.noiseScratch.subarray(0, nb * v.size) : (this.noiseScratch = new Float64Array(nb * v.size));
+        if (rng.addNormalNoise) rng.addNormalNoise(draws.fill(0), 1);
+        else for (let i = 0; i < draws.length; i++) draws[i] = rng.normal();
+        for (let b = 0; b < nb; b++) for (let j = 0; j < v.size; j++) buf[j * L + b] = draws[b * v.size + j]!;
       }
     }
     this.runWasm();
