@@ -2,7 +2,6 @@
 // PyTorch reference loop (bench/torch_reference.py) for the same models and hyperparameters,
 // batch 16 x 200 steps, one thread. Prints median ms per optimizer step and the ratios.
 //   npx tsx bench/step.ts [--reps 20] [--cases dendplrnn,alrnn] [--no-torch] [--no-graph]
-import * as tf from "@tensorflow/tfjs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,7 +40,12 @@ const CASES: Record<string, { spec: string; edit: (s: string) => string }> = {
 };
 const cases = opt("cases", Object.keys(CASES).join(",")).split(",");
 
-async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Promise<number> {
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Promise<Timing> {
   const skip = tier === "fused" ? warmup : 3;
   const c = CASES[name]!;
   const src = c.edit(readFileSync(join(root, "specs", c.spec), "utf8"));
@@ -54,7 +58,9 @@ async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Prom
   const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
   const params = initParams(p, rng.fork("init"), (n) => ranges.get(n)!);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   await train({
     tier,
     tf: sel.tf,
@@ -65,16 +71,22 @@ async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Prom
       event: (e) => {
         if (e.type !== "batch") return;
         const now = performance.now();
+        const c = process.cpuUsage(lastCpu);
         times.push(now - last);
+        cpuTimes.push((c.user + c.system) / 1000);
         last = now;
+        lastCpu = process.cpuUsage();
       },
     },
   });
-  const warm = times.slice(skip).sort((a, b) => a - b);
-  return warm[Math.floor(warm.length / 2)]!;
+  const median = (a: number[]) => {
+    const w = a.slice(skip).sort((x, y) => x - y);
+    return w[Math.floor(w.length / 2)]!;
+  };
+  return { wall: median(times), cpu: median(cpuTimes) };
 }
 
-function torchTimes(): Record<string, number> | null {
+function torchTimes(): Record<string, Timing> | null {
   if (flag("no-torch")) return null;
   const py = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const has = spawnSync(py, ["-c", "import torch"]).status === 0;
@@ -87,7 +99,7 @@ function torchTimes(): Record<string, number> | null {
     }
   }
   const out = execFileSync(py, [join(root, "bench", "torch_reference.py"), String(reps), String(warmup)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } });
-  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>;
+  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, Timing>;
 }
 
 function generationRate(name: string): number {
@@ -110,20 +122,22 @@ function generationRate(name: string): number {
 
 const rows: string[][] = [];
 const torch = torchTimes();
+const none: Timing = { wall: NaN, cpu: NaN };
 for (const name of cases) {
   const fused = await timeRnnc(name, "fused", "cpu");
-  const graphWasm = flag("no-graph") ? NaN : await timeRnnc(name, "graph", "wasm");
-  const graphCpu = flag("no-graph") ? NaN : await timeRnnc(name, "graph", "cpu");
-  const ref = torch?.[name] ?? NaN;
+  const graphWasm = flag("no-graph") ? none : await timeRnnc(name, "graph", "wasm");
+  const graphCpu = flag("no-graph") ? none : await timeRnnc(name, "graph", "cpu");
+  const ref = torch?.[name] ?? none;
   const gen = generationRate(name);
   const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
-  rows.push([name, fmt(fused), fmt(graphWasm), fmt(graphCpu), fmt(ref), Number.isFinite(ref) ? `${(ref / fused).toFixed(1)}x` : "-", Number.isFinite(graphWasm) ? `${(graphWasm / fused).toFixed(1)}x` : "-", `${Math.round(gen / 1000)}k`]);
-  void tf;
+  const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(1)}x` : "-");
+  rows.push([name, fmt(fused.wall), fmt(graphWasm.wall), fmt(graphCpu.wall), fmt(ref.wall), ratio(ref.wall, fused.wall), ratio(graphWasm.wall, fused.wall), fmt(fused.cpu), `${Math.round(gen / 1000)}k`]);
 }
-const header = ["case (16 x 200, 1 thread)", "fused ms", "graph wasm ms", "graph cpu ms", "PyTorch ms", "PyTorch/fused", "graph wasm/fused", "generate steps/s"];
+const header = ["case (16 x 200, 1 thread)", "fused ms", "graph wasm ms", "graph cpu ms", "PyTorch ms", "PyTorch/fused", "graph wasm/fused", "fused process cpu ms", "generate steps/s"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => "| " + r.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
 console.log(line(header));
 console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 for (const r of rows) console.log(line(r));
-console.log(`median of ${reps} optimizer steps after ${warmup} warm-up steps (graph tiers: 3); ratios from this run only`);
+console.log(`medians of ${reps} optimizer steps after ${warmup} warm-up steps (graph tiers: 3), wall-clock ms; ratios from this run only.`);
+console.log("process cpu: all of Node's threads (V8 compiles and collects garbage on helper threads), for reference.");

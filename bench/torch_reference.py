@@ -2,7 +2,7 @@
 (nn.Module per model, a Python loop over time, sparse teacher forcing, RAdam, norm clipping).
 
 Used by bench/step.ts to time the same models side by side with rnnc. Prints one JSON object:
-{case: median milliseconds per optimizer step}. Run: python3 bench/torch_reference.py [reps] [warmup]
+{case: {"wall": ms, "cpu": ms}}, medians per optimizer step. Run: python3 bench/torch_reference.py [reps] [warmup]
 """
 import json
 import math
@@ -139,15 +139,18 @@ def task_step(model, opt, u, y):
 
 
 def time_steps(fn, reps, warmup):
+    """Median wall and CPU milliseconds per step (CPU time is robust to other load on the machine)."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return times[len(times) // 2]
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    wall.sort()
+    cpu.sort()
+    return {"wall": wall[len(wall) // 2], "cpu": cpu[len(cpu) // 2]}
 
 
 def main():

@@ -429,7 +429,9 @@ function planFusion(all: Eqn[], batchedEqns: Eqn[], values: Map<string, ValuePla
     const cs = consumers.get(p.out) ?? [];
     if (v.store.cls !== "T" || isOutput.has(p.out) || cs.length === 0 || !cs.every((c) => fusable(p, c))) continue;
     // One reader: inline. Several: inline only a cheap op over unfused operands (bounded recomputation).
-    if (cs.length === 1 || (cs.length <= 3 && CHEAP.has(p.op) && p.args.every((a) => !fused.has(a)))) fused.set(p.out, p);
+    // (a fused broadcast operand is only a strided load, so it does not count as recomputation)
+    const stored = (a: string) => !fused.has(a) || fused.get(a)!.op === "broadcast";
+    if (cs.length === 1 || (cs.length <= 3 && CHEAP.has(p.op) && p.args.every(stored))) fused.set(p.out, p);
   }
   return fused;
 }
