@@ -6,28 +6,20 @@ import { registerExplain } from "./explain.js";
 import { registerIr } from "./ir.js";
 import { registerTrain } from "./train.js";
 import { registerGenerate } from "./generate.js";
+import { registerReport } from "./report.js";
+import { registerAnalyze } from "./analyze.js";
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 101 } as const;
 
 export class UsageError extends Error {}
 
 /** Error classes (by name, so this file needs no runtime imports) that mean bad input, not a bug. */
-const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointError", "BackendUnavailableError", "DimBindingError", "OverrideError"]);
+const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointError", "BackendUnavailableError", "DimBindingError", "OverrideError", "AnalysisError"]);
 
 
-export async function main(argv: string[]): Promise<number> {
-  // `rnnc check ... | head` closes the pipe early: that is not an error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(0);
-      throw e;
-    });
-  }
+/** The command tree: every command with its options (scripts/docs.ts writes docs/commands/ from it). */
+export function createProgram(setCode: (c: number) => void): Command {
   const program = new Command();
-  let code: number = EXIT.ok;
-  const setCode = (c: number) => {
-    code = Math.max(code, c);
-  };
   program
     .name("rnnc")
     .description("Compile and train recurrent models of dynamical systems described in .rnn specs")
@@ -40,6 +32,23 @@ export async function main(argv: string[]): Promise<number> {
   registerExplain(program, setCode);
   registerTrain(program, setCode);
   registerGenerate(program, setCode);
+  registerReport(program, setCode);
+  registerAnalyze(program, setCode);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // `rnnc check ... | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
+  let code: number = EXIT.ok;
+  const program = createProgram((c) => {
+    code = Math.max(code, c);
+  });
   try {
     await program.parseAsync(argv);
     return code;

@@ -1,7 +1,7 @@
 // `rnnc train SPEC` (implementation, loaded on demand so `rnnc check` never loads TensorFlow.js):
 // compile, load the data, train with checkpoints and periodic evaluation.
 // Precedence of settings (lowest first): rnnc's defaults < the spec < --set < --epochs/--seed.
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
@@ -13,7 +13,7 @@ import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
 import { Prng } from "../runtime/train/prng.js";
 import { freshCursor, train, type Tier, type TrainEvent, type TrainState } from "../runtime/train/trainer.js";
-import { appendMetric, createRunDir, defaultRunDir, modelHash, runPath, writeJson } from "../runtime/run/rundir.js";
+import { appendMetric, createRunDir, defaultRunDir, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
 import { EXIT, UsageError } from "./main.js";
 import { Progress } from "./progress.js";
@@ -207,6 +207,11 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     if (json) out(JSON.stringify({ type: "final", ...final, ...(best ? { bestEpoch: best.epoch } : {}) }));
     else out(`final ${best ? `(best by ${best.measure}, epoch ${best.epoch})` : "(last epoch)"}: ${formatScores(final)}`);
   }
+  // Figures of the run (figures/*.svg|png, drawn from the same model and data); plotting never fails training.
+  await import("../runtime/plots/run.js")
+    .then((plots) => plots.writeRunFigures(dir, { program, params: finalParams, paramsFile: best && evalPlan?.keepBestBy ? RUN_FILES.best : RUN_FILES.params }, data))
+    .then(({ files }) => say(`rnnc: ${files.length / 2} figures in ${join(dir, "figures")}; the whole run in one page: rnnc report ${dir}`))
+    .catch((e: unknown) => process.stderr.write(`rnnc: warning: the figures could not be drawn (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the trained model is unaffected\n`));
   say(`rnnc: done; parameters in ${runPath(dir, best ? "best" : "params")}`);
   return EXIT.ok;
 }
