@@ -1,71 +1,65 @@
-// A CI-sized reconstruction: a small dendritic PLRNN trained for ~20 s on generated Lorenz-63 must
-// beat the fixed-point baseline (D_stsp ~16.3, D_H ~0.88; shared/reference/dsr-anchors.md §4) and
-// predict well (an untrained model's PE(10) is ~1). It guards the whole pipeline: data, forcing,
-// fused gradients, optimizer, evaluation. The README's main job reaches D_stsp ~2.2 in 80 epochs.
+// A CI-sized reconstruction: a small clipped dendritic PLRNN trained for 1500 batches on generated,
+// z-scored Lorenz-63 must beat the trivial reconstructions of the same test trajectory, scored
+// with the same measures (shared/reference/dsr-anchors.md §4): a fixed point (D_stsp ~14.7 and
+// D_H ~0.87 on this 20 000-step test set) and an iid Gaussian with the data's mean and covariance
+// (D_stsp ~3.7, D_H ~0.87). At this budget the model beats the fixed point on D_stsp (seeds 1-5:
+// 13.0-13.7) and both on D_H (0.62-0.69), and predicts well (PE(10) ~0.03; an untrained model's
+// is ~1); beating the iid Gaussian on D_stsp as well takes a real reconstruction (the README's
+// main job, bench/quality.ts). The margins allow for other seeds and for kernels that round
+// differently. It guards the whole pipeline: data, forcing, fused gradients, optimizer, evaluation.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileSource } from "../src/compiler/driver.js";
-import { bindDims } from "../src/compiler/passes/index.js";
-import { dataRange, dataSizes, loadData } from "../src/runtime/data/datasets.js";
-import { evaluate } from "../src/runtime/eval/evaluate.js";
-import { makeSimulator } from "../src/runtime/eval/simulator.js";
-import { initParams } from "../src/runtime/model/params.js";
-import { Prng } from "../src/runtime/train/prng.js";
-import { freshCursor, train } from "../src/runtime/train/trainer.js";
 import { dendplrnnSpec } from "./helpers/dendplrnn.js";
+import { fit, prepare, reconstructionScores, testSeries, trivialBaselines, withData } from "./zoo/harness.js";
 
-const SPEC = dendplrnnSpec({
-  header: `model small "a small clipped dendritic PLRNN"`,
-  steps: 20000,
-  testSteps: 20000,
-  M: 10,
-  B: 6,
-  init: "scaled",
-  train: `loss = mse(x, lorenz)
-    forcing = sparse(every = 15, units = z[:N])
-    optimizer = radam(lr = 1e-2, decay_to = 2e-3)
-    batch_size = 16
-    seq_len = 100
-    batches_per_epoch = 40
-    epochs = 40
-    clip = norm(10)
-    seed = 4`,
-  evalBlock: "eval every 25 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }",
-});
+const SPEC = withData(
+  dendplrnnSpec({
+    header: `model small "a small clipped dendritic PLRNN"`,
+    steps: 20000,
+    testSteps: 20000,
+    M: 12,
+    B: 10,
+    init: "scaled",
+    train: `loss = mse(x, lorenz)
+      forcing = sparse(every = 25, units = z[:N])
+      teacher_noise = 0.05
+      optimizer = radam(lr = 1e-2)
+      schedule = exponential(to = 1e-3)
+      batch_size = 16
+      seq_len = 200
+      batches_per_epoch = 50
+      epochs = 30
+      clip = norm(10)
+      seed = 4`,
+    evalBlock: "eval every 5 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }",
+  }),
+  "builtin.lorenz63(steps = 20000, test_steps = 20000, standardize = true)",
+);
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
 describe("reconstruction quality on a CI budget", () => {
-  it("beats the fixed-point baseline on Lorenz-63", async () => {
-    const ir = compileSource(SPEC, "small.rnn").opt!;
-    const root = new Prng(ir.train!.seed);
-    const data = loadData(ir, { rng: (s) => root.fork(s) });
-    const program = bindDims(ir, dataSizes(data));
-    const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
-    const params = initParams(program, root.fork("init"), (n) => ranges.get(n)!);
-    const test = data.get("lorenz")!;
-    if (test.kind !== "series") throw new Error("series expected");
-    // Keep the best of a few evaluations, as `keep best by dstsp` does during training.
-    let s = { dstsp: Infinity, dh: 1, pe: Infinity };
-    const r = await train({
-      tier: "fused",
-      tf,
-      program,
-      data,
-      state: { cursor: freshCursor(4, program.train!), params, optimizer: null },
-      hooks: {
-        afterEpoch: (epoch, state) => {
-          if (epoch % 10 !== 0) return;
-          const e = evaluate(makeSimulator(program, state.params), test.test, program.eval!, { peStarts: 2000 });
-          if (Number.isFinite(e.dstsp) && e.dstsp! < s.dstsp) s = { dstsp: e.dstsp!, dh: e.dh!, pe: e.pe! };
-        },
+  it("beats the trivial reconstructions of Lorenz-63", async () => {
+    const p = prepare(SPEC, "small.rnn");
+    const baselines = trivialBaselines(testSeries(p));
+    // Keep the best of the evaluations every 5 epochs, as `keep best by dstsp` does during training.
+    let best = { dstsp: Infinity, dh: 1, pe: Infinity };
+    const r = await fit(tf, p, {
+      afterEpoch: (epoch, params) => {
+        if (epoch % 5 !== 0) return;
+        const e = reconstructionScores(p, params, undefined, 2000);
+        if (Number.isFinite(e.dstsp) && e.dstsp! < best.dstsp) best = { dstsp: e.dstsp!, dh: e.dh!, pe: e.pe! };
       },
     });
+    console.log(
+      `Lorenz-63 (${r.seconds.toFixed(1)} s): D_stsp ${best.dstsp.toFixed(2)}, D_H ${best.dh.toFixed(3)}, PE(10) ${best.pe.toExponential(2)}; ` +
+        `fixed point ${baselines.fixedPoint.dstsp.toFixed(2)} / ${baselines.fixedPoint.dh.toFixed(3)}, iid Gaussian ${baselines.iidGaussian.dstsp.toFixed(2)} / ${baselines.iidGaussian.dh.toFixed(3)}`,
+    );
     expect(r.outcome).toBe("finished");
-    expect(s.dstsp).toBeLessThan(15);
-    expect(s.dh).toBeLessThan(0.8);
-    expect(s.pe).toBeLessThan(0.1);
+    expect(best.dstsp).toBeLessThan(baselines.fixedPoint.dstsp - 0.7);
+    expect(best.dh).toBeLessThan(0.85 * Math.min(baselines.fixedPoint.dh, baselines.iidGaussian.dh));
+    expect(best.pe).toBeLessThan(0.1);
   });
 });

@@ -79,6 +79,7 @@ export const TASK_ARGS: Readonly<Record<string, Readonly<Record<string, TaskArgS
     trials: int(512, 1),
     steps: int(200, 2),
     pulse_prob: num(0.05, 0, 1),
+    pulses: int(0, 0),
     test_trials: int(128, 1),
     seed: int(0, 0),
   },
@@ -192,40 +193,53 @@ function seq2oneSplit(S: number, T: number): TaskSplit {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * N-bit flip-flop (pyrnn's `ThreeBitDataset`, generalised to `bits` channels and Bernoulli pulses).
+ * N-bit flip-flop (pyrnn's `ThreeBitDataset`, generalised to `bits` channels).
  *
  * Per trial and channel: the input is +1 at step 0 (pyrnn's convention `X[0] = 1`, so the held
- * state, and the target, start at +1 and are never 0); at every later step t = 1..steps−1 a pulse
- * occurs with probability `pulse_prob`, with sign +1 or −1 with equal probability. Pulses last one
- * sample; the input is 0 elsewhere. The target is the sign of the most recent pulse, including a
- * pulse at the current step (sample and hold). Mask: all ones.
+ * state, and the target, start at +1 and are never 0). Pulses last one sample; the input is 0
+ * elsewhere. The target is the sign of the most recent pulse, including a pulse at the current
+ * step (sample and hold). Mask: all ones. Two ways to place the pulses:
  *
- * Differs from pyrnn on purpose: pyrnn places ⌊steps/200⌋ "+1" and as many "−1" pulses at times
- * int(U(1, steps−1)) (colliding −1s overwrite +1s); here the pulse count is Binomial via
- * `pulse_prob` per step, as the checker's signature specifies.
- *
- * Draws, per trial, channel by channel, step by step (t ≥ 1): one uniform (pulse?), and when a
- * pulse occurs a second uniform (sign: < 0.5 → +1, else −1).
+ *  - `pulses = 0` (default): at every step t = 1..steps−1 a pulse occurs with probability
+ *    `pulse_prob`, with sign +1 or −1 with equal probability (a Bernoulli stream, as
+ *    FixedPointFinder's `FlipFlopData`, whose pulse at t = 0 has a random sign instead). Draws,
+ *    per trial, channel by channel, step by step (t ≥ 1): one uniform (pulse?), and when a pulse
+ *    occurs a second uniform (sign: < 0.5 → +1, else −1).
+ *  - `pulses = k > 0`: exactly pyrnn's placement (neuro-anchors §1.3): k "+1" times, then k "−1"
+ *    times, each int(U(1, steps − 1)), i.e. uniform on 1..steps−2; a "−1" overwrites a "+1" at the
+ *    same time. pyrnn uses k = ⌊steps / 200⌋ (10 for its 2048-step example). `pulse_prob` is not
+ *    used. Draws, per trial, channel by channel: k uniforms (the "+1" times), then k uniforms.
  */
 function flipflop(a: Record<string, number>, S: number, rng: Rng): TaskSplit {
   const B = a["bits"]!;
   const T = a["steps"]!;
   const p = a["pulse_prob"]!;
+  const fixedPulses = a["pulses"]!;
   const sp = emptySplit(S, T, B, B, 1);
   const x = sp.input.data;
   const y = sp.target.data;
   for (let s = 0; s < S; s++) {
     for (let c = 0; c < B; c++) {
       const base = s * T * B + c;
-      let state = 1;
       x[base] = 1;
-      y[base] = 1;
-      for (let t = 1; t < T; t++) {
-        const i = base + t * B;
-        if (rng.uniform() < p) {
-          state = rng.uniform() < 0.5 ? 1 : -1;
-          x[i] = state;
+      if (fixedPulses > 0) {
+        // int(U(1, T − 1)) in float64; T = 2 leaves no room for pulses (times would be 1 = T − 1).
+        const time = () => Math.floor(1 + (T - 2) * rng.uniform());
+        for (const sign of [1, -1]) {
+          for (let k = 0; k < fixedPulses; k++) {
+            const t = time();
+            if (t >= 1 && t <= T - 2) x[base + t * B] = sign;
+          }
         }
+      } else {
+        for (let t = 1; t < T; t++) {
+          if (rng.uniform() < p) x[base + t * B] = rng.uniform() < 0.5 ? 1 : -1;
+        }
+      }
+      let state = 1;
+      for (let t = 0; t < T; t++) {
+        const i = base + t * B;
+        if (x[i] !== 0) state = x[i]!;
         y[i] = state;
       }
     }

@@ -259,15 +259,89 @@ class Gen {
         this.vrelease();
         return;
       }
-      case "tanh": case "exp": case "log": case "softplus": case "sigmoid": {
+      case "exp": {
         const t = this.vtemp();
         f.set(t);
-        this.perLane(e.op === "sigmoid" ? "sigm" : e.op, [t]);
+        this.simdExp(t);
+        this.vrelease();
+        return;
+      }
+      case "sigmoid": {
+        // 1 / (1 + exp(-x))
+        const t = this.vtemp();
+        f.op("f32x4.neg").set(t);
+        f.f32x4(1);
+        this.simdExp(t);
+        f.f32x4(1).op("f32x4.add").op("f32x4.div");
+        this.vrelease();
+        return;
+      }
+      case "tanh": {
+        this.simdTanh();
+        return;
+      }
+      case "log": case "softplus": {
+        const t = this.vtemp();
+        f.set(t);
+        this.perLane(e.op, [t]);
         this.vrelease();
         return;
       }
     }
     throw new InterpError(`${this.plan.graph}: op '${e.op}' has no WebAssembly form`);
+  }
+
+  /**
+   * exp of the vector in temporary `x` (clobbered), pushed on the stack: Cody–Waite reduction
+   * x = n ln 2 + r and Cephes' degree-6 polynomial for exp(r) (≈1 ulp in float32), times 2^n
+   * built in the exponent bits. Inputs are clamped to float32's finite range of exp.
+   */
+  simdExp(x: number): void {
+    const f = this.f;
+    const n = this.vtemp();
+    const r = this.vtemp();
+    f.get(x).f32x4(-87.33654).op("f32x4.max").f32x4(88.72283).op("f32x4.min").set(x);
+    f.get(x).f32x4(1.44269504088896341).op("f32x4.mul").op("f32x4.nearest").set(n);
+    f.get(x).get(n).f32x4(0.693359375).op("f32x4.mul").op("f32x4.sub").get(n).f32x4(-2.12194440e-4).op("f32x4.mul").op("f32x4.sub").set(r);
+    // p(r) = ((((c0 r + c1) r + c2) r + c3) r + c4) r + c5;  exp(r) ≈ p r² + r + 1
+    f.get(r).f32x4(1.9875691500e-4).op("f32x4.mul");
+    for (const c of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1]) f.f32x4(c).op("f32x4.add").get(r).op("f32x4.mul");
+    f.f32x4(5.0000001201e-1).op("f32x4.add").get(r).op("f32x4.mul").get(r).op("f32x4.mul");
+    f.get(r).op("f32x4.add").f32x4(1).op("f32x4.add");
+    // 2^n: (n + 127) << 23 as float bits; n ∈ [-126, 128] after the clamp
+    f.get(n).op("i32x4.trunc_sat_f32x4_s").i32(127).op("i32x4.splat").op("i32x4.add").i32(23).op("i32x4.shl");
+    f.op("f32x4.mul");
+    this.vrelease(2);
+  }
+
+  /**
+   * tanh of the vector on the stack: Cephes' odd polynomial below |x| = 0.625, else
+   * sign(x) (1 − 2 / (exp(2|x|) + 1)); both computed, the right one selected per lane.
+   */
+  simdTanh(): void {
+    const f = this.f;
+    const x = this.vtemp();
+    const a = this.vtemp();
+    const z = this.vtemp();
+    f.set(x);
+    f.get(x).op("f32x4.abs").set(a);
+    // large: 1 - 2 / (exp(2|x|) + 1), with the sign of x
+    const e = this.vtemp();
+    f.get(a).f32x4(2).op("f32x4.mul").set(e);
+    f.f32x4(1).f32x4(2);
+    this.simdExp(e);
+    f.f32x4(1).op("f32x4.add").op("f32x4.div").op("f32x4.sub");
+    f.get(x).f32x4(-0).op("v128.and").op("v128.or");
+    // small: x + x z (((( c0 z + c1) z + c2) z + c3) z + c4), z = x²
+    f.get(x).get(x).op("f32x4.mul").set(z);
+    f.get(z).f32x4(-5.70498872745e-3).op("f32x4.mul");
+    for (const c of [2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1]) f.f32x4(c).op("f32x4.add").get(z).op("f32x4.mul");
+    f.f32x4(-3.33332819422e-1).op("f32x4.add").get(z).op("f32x4.mul").get(x).op("f32x4.mul").get(x).op("f32x4.add");
+    // stack: large, small → select small where |x| < 0.625: bitselect(small, large, mask)
+    f.set(z);
+    f.set(e);
+    f.get(z).get(e).get(a).f32x4(0.625).op("f32x4.lt").op("v128.bitselect");
+    this.vrelease(4);
   }
 
   /** Calls a host function on each of the four lanes of the given vector temporaries. */
