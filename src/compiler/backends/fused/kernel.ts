@@ -7,7 +7,8 @@ import { adjoint, ct } from "../../passes/autodiff.js";
 import { dceGraph } from "../../passes/dce.js";
 import { simplifyGraph } from "../../passes/simplify.js";
 import type { NormalSource } from "../interp/codegen.js";
-import { makeEngine, hasWasmSimd, type Engine, type Exec, type FloatArray, type Precision } from "./engine.js";
+import { makeEngine, hasWasmSimd, WasmEngine, type Engine, type Exec, type FloatArray, type Precision } from "./engine.js";
+import { WasmSequence, type SequenceStage } from "./wasm-sequence.js";
 import { GraphExec } from "./exec.js";
 
 const size = (s: readonly unknown[]) => (s as number[]).reduce((a, b) => a * b, 1);
@@ -135,6 +136,8 @@ export class FusedKernel {
   private predErr = new Float64Array(0);
   private weights = new Float64Array(0);
   private readonly engine: Engine<unknown>;
+  /** The WebAssembly time loop (null on the JavaScript engine, whose loop runs on the host). */
+  private readonly sequence: WasmSequence | null;
   /** Per state: its cotangent's buffer in the engine's layout. */
   private readonly ctSlots: Record<string, unknown> = {};
 
@@ -179,6 +182,10 @@ export class FusedKernel {
     // one graph per time step: the step and the observation of its new state
     this.step = this.stage("step", stepAndObserve(p.step, p.observe), effShapes, new Map([...stateShapes, ...inputShapes]), new Map([...stateShapes, ...obsShapes]), this.stateNames);
     for (const s of this.stateNames) this.ctSlots[s] = this.engine.slot(size(this.shapes.get(s)!));
+    const sized = (name: string) => ({ name, size: size(this.shapes.get(name)!) });
+    this.sequence = this.engine instanceof WasmEngine
+      ? new WasmSequence(this.engine, this.step as unknown as SequenceStage, this.stateNames.map(sized), this.inputName ? sized(this.inputName) : null, sized(this.obsName), this.plan)
+      : null;
   }
 
   /** Forward executor with tape outputs and the adjoint executor of one graph. */
@@ -237,6 +244,7 @@ export class FusedKernel {
       ["step and observation forward (with tape)", this.step.fwd],
       ["step and observation adjoint", this.step.adj],
     ];
+    if (this.sequence) parts.push(["time loop: forward and backward over the sequence", { source: this.sequence.source(this.plan.seqLen, this.inputName !== undefined) }]);
     return parts.filter(([, e]) => e).map(([name, e]) => `// ---- ${name} ----\n${e!.source}`).join("\n\n");
   }
 
@@ -244,7 +252,7 @@ export class FusedKernel {
   private ensureTapes(T: number): void {
     const alloc = (st: Stage) => st.tape.map((x) => this.engine.slot(x.size));
     this.tapes ??= { step: [], init: alloc(this.init) };
-    while (this.tapes.step.length < T) {
+    while (!this.sequence && this.tapes.step.length < T) {
       this.tapes.step.push(alloc(this.step));
     }
   }
@@ -281,18 +289,68 @@ export class FusedKernel {
     };
     const el = eng.element;
     const copy = (dst: FloatArray, src: FloatArray) => dst.set(src);
+    const stages = [this.init, this.step];
+    const x0Name = this.program.observations[0]!.name;
+    if (batch.kind === "series" && this.init.fwd.hasInput(x0Name)) {
+      const N = size(this.shapes.get(x0Name)!);
+      gatherStep(this.init.fwd.input(x0Name), eng.sample(N), el, batch.teacher, T + 1, 0, 0, N, B, 0, N);
+    }
+    this.init.fwd.run(B);
+    this.saveTape(this.init, tapes.init);
+    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
+    const perSample: Record<string, FloatArray> = {};
+    const { loss, ctState } = this.sequence
+      ? this.wasmLoops(batch, alphaAt, opts.rng)
+      : this.hostLoops(batch, alphaAt, perSample);
+
+    this.loadTape(this.init, tapes.init);
+    for (const s of this.stateNames) if (this.init.adj.hasInput(ct(s))) copy(this.init.adj.input(ct(s)), ctState[s]!);
+    this.init.adj.run(B);
+    if (!eng.accumulates) addInto(perSample, this.init);
+
+    // sum over the batch (only the real samples: padding lanes are never read)
+    const effGrad: Record<string, Float64Array> = {};
+    const sumInto = (e: string, g: FloatArray) => {
+      const n = size(this.shapes.get(e)!);
+      const sum = (effGrad[e] ??= new Float64Array(n));
+      const sb = eng.sample(n);
+      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[b * sb + i * el]!;
+    };
+    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
+    else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
+    for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
+    // raw-parameter gradients through the constraints
+    const grads: Record<string, Float64Array> = {};
+    if (this.preludeAdj) {
+      const feed: Record<string, Float64Array> = { ...rawF64 };
+      for (const k of Object.keys(p.prelude.outputs)) feed[ct(k)] = effGrad[this.effOf.get(k)!]!;
+      this.preludeAdj.bind(feed).run(1);
+    }
+    for (const prm of p.params) {
+      const e = this.effOf.get(prm.name)!;
+      grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
+    }
+    return { loss, grads };
+  }
+
+  /**
+   * The time loop on the host (any engine): per step, forcing, the step graph and the loss, then
+   * the adjoint in reverse. Returns the loss and each state's cotangent at t = 0.
+   */
+  private hostLoops(batch: FusedBatch, alphaAt: (t: number) => number, perSample: Record<string, FloatArray>): { loss: number; ctState: Record<string, FloatArray> } {
+    const eng = this.engine;
+    const { B, T } = batch;
+    const tapes = this.tapes!;
+    const el = eng.element;
+    const copy = (dst: FloatArray, src: FloatArray) => dst.set(src);
+    const f = this.plan.forcing;
+    const units = f.kind === "none" ? null : { state: f.units.state, start: f.units.start as number, stop: f.units.stop as number };
+    const M = units ? size(this.shapes.get(units.state)!) : 0;
 
     // ---------------- forward ----------------
     const step = this.step;
     const N = size(this.shapes.get(this.obsName)!);
     const I = this.inputName ? size(this.shapes.get(this.inputName)!) : 0;
-    const x0Name = this.program.observations[0]!.name;
-    if (batch.kind === "series" && this.init.fwd.hasInput(x0Name)) {
-      const x0 = this.init.fwd.input(x0Name);
-      gatherStep(x0, eng.sample(N), el, batch.teacher, T + 1, 0, 0, N, B, 0, N);
-    }
-    this.init.fwd.run(B);
-    this.saveTape(this.init, tapes.init);
     // The step reads its inputs from, and writes its taped intermediates into, step t's tape slots.
     this.attachStepTape(0);
     for (const s of this.stateNames) copy(step.fwd.input(s), this.init.fwd.output(s));
@@ -328,17 +386,9 @@ export class FusedKernel {
     // Parameter cotangents come out per sample. An accumulating engine adds them into its output
     // buffers over time; otherwise they are added here, per sample, one contiguous add per step.
     // Either way they are summed over the batch once at the end.
-    const stages = [this.init, step];
-    const perSample: Record<string, FloatArray> = {};
-    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
-    else for (const [, e] of this.effOf) perSample[e] ??= eng.view(eng.slot(size(this.shapes.get(e)!)));
+    if (!eng.accumulates) for (const [, e] of this.effOf) perSample[e] ??= eng.view(eng.slot(size(this.shapes.get(e)!)));
     const addParamCts = (st: Stage) => {
-      if (eng.accumulates) return;
-      for (const name of st.paramCts) {
-        const g = st.adj.output(name);
-        const acc = perSample[name]!;
-        for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
-      }
+      if (!eng.accumulates) addInto(perSample, st);
     };
     // views are taken after the last allocation (growing the WebAssembly memory detaches them)
     const ctState: Record<string, FloatArray> = {};
@@ -366,34 +416,17 @@ export class FusedKernel {
         }
       }
     }
-    this.loadTape(this.init, tapes.init);
-    for (const s of this.stateNames) if (this.init.adj.hasInput(ct(s))) copy(this.init.adj.input(ct(s)), ctState[s]!);
-    this.init.adj.run(B);
-    addParamCts(this.init);
+    return { loss, ctState };
+  }
 
-    // sum over the batch (only the real samples: padding lanes are never read)
-    const effGrad: Record<string, Float64Array> = {};
-    const sumInto = (e: string, g: FloatArray) => {
-      const n = size(this.shapes.get(e)!);
-      const sum = (effGrad[e] ??= new Float64Array(n));
-      const sb = eng.sample(n);
-      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[b * sb + i * el]!;
-    };
-    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
-    else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
-    for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
-    // raw-parameter gradients through the constraints
-    const grads: Record<string, Float64Array> = {};
-    if (this.preludeAdj) {
-      const feed: Record<string, Float64Array> = { ...rawF64 };
-      for (const k of Object.keys(p.prelude.outputs)) feed[ct(k)] = effGrad[this.effOf.get(k)!]!;
-      this.preludeAdj.bind(feed).run(1);
-    }
-    for (const prm of p.params) {
-      const e = this.effOf.get(prm.name)!;
-      grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
-    }
-    return { loss, grads };
+  /** The time loop in WebAssembly (wasm/driver.ts): two calls per batch. */
+  private wasmLoops(batch: FusedBatch, alphaAt: (t: number) => number, rng: NormalSource): { loss: number; ctState: Record<string, FloatArray> } {
+    const seq = this.sequence!;
+    const { lossSum, count } = seq.forward(batch, alphaAt, rng, (s: string, dst: Float32Array) => dst.set(this.init.fwd.output(s)));
+    const denom = Math.max(count, batch.kind === "series" ? 1 : 1e-12);
+    const loss = count > 0 ? lossSum / denom : 0;
+    const cts = seq.backward(batch.T, (this.plan.loss.kind === "mse" ? 2 : 1) / denom);
+    return { loss, ctState: Object.fromEntries(cts) };
   }
 
   /** Step t reads its taped inputs from, and writes its taped intermediates into, its tape slots. */
@@ -466,5 +499,14 @@ function lossCotangent(ctPred: FloatArray, sb: number, el: number, predErr: Floa
     const k = (t * B + b) * N + n;
     const d = predErr[k]!;
     ctPred[b * sb + n * el] = (weights[k]! * (mse ? 2 * d : Math.sign(d))) / denom;
+  }
+}
+
+/** Adds a stage's per-sample parameter cotangents into the per-sample sums. */
+function addInto(perSample: Record<string, FloatArray>, st: Stage): void {
+  for (const name of st.paramCts) {
+    const g = st.adj.output(name);
+    const acc = perSample[name]!;
+    for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
   }
 }

@@ -5,13 +5,13 @@
 
 /** Opcodes by text name: [prefix or null, opcode]. SIMD instructions use the 0xfd prefix. */
 const OPS: Record<string, [number | null, number]> = {
-  block: [null, 0x02], loop: [null, 0x03], end: [null, 0x0b], br: [null, 0x0c], br_if: [null, 0x0d],
+  block: [null, 0x02], loop: [null, 0x03], if: [null, 0x04], else: [null, 0x05], end: [null, 0x0b], br: [null, 0x0c], br_if: [null, 0x0d],
   call: [null, 0x10], drop: [null, 0x1a],
   "local.get": [null, 0x20], "local.set": [null, 0x21], "local.tee": [null, 0x22],
-  "i32.load": [null, 0x28], "f32.load": [null, 0x2a], "f32.store": [null, 0x38],
+  "i32.load": [null, 0x28], "f32.load": [null, 0x2a], "i32.store": [null, 0x36], "f32.store": [null, 0x38],
   "i32.const": [null, 0x41], "f32.const": [null, 0x43],
-  "i32.lt_s": [null, 0x48], "i32.add": [null, 0x6a], "i32.sub": [null, 0x6b], "i32.mul": [null, 0x6c],
-  "f32.add": [null, 0x92],
+  "i32.lt_s": [null, 0x48], "i32.ge_s": [null, 0x4e], "i32.add": [null, 0x6a], "i32.sub": [null, 0x6b], "i32.mul": [null, 0x6c],
+  "f32.gt": [null, 0x5e], "f32.add": [null, 0x92], "f32.sub": [null, 0x93], "f32.mul": [null, 0x94],
   "f32.demote_f64": [null, 0xb6], "f64.promote_f32": [null, 0xbb],
   "v128.load": [0xfd, 0x00], "v128.load32_splat": [0xfd, 0x09], "v128.store": [0xfd, 0x0b], "v128.const": [0xfd, 0x0c],
   "i32x4.splat": [0xfd, 0x11], "f32x4.splat": [0xfd, 0x13], "f32x4.extract_lane": [0xfd, 0x1f], "f32x4.replace_lane": [0xfd, 0x20],
@@ -149,7 +149,7 @@ export class FnBuilder {
   }
 
   /** A load or store with a static byte offset; `align` is log2 of the alignment. */
-  mem(name: "i32.load" | "f32.load" | "f32.store" | "v128.load" | "v128.load32_splat" | "v128.store", offset: number, align: number): this {
+  mem(name: "i32.load" | "i32.store" | "f32.load" | "f32.store" | "v128.load" | "v128.load32_splat" | "v128.store", offset: number, align: number): this {
     this.opcode(name);
     uleb(this.code, align);
     uleb(this.code, offset);
@@ -176,6 +176,15 @@ export class FnBuilder {
     this.opcode("loop");
     this.code.push(0x40);
     this.line("loop");
+    this.depth++;
+    return this;
+  }
+
+  /** `if` (void block type) on the i32 on the stack; close it with `end()`. */
+  ifThen(): this {
+    this.opcode("if");
+    this.code.push(0x40);
+    this.line("if");
     this.depth++;
     return this;
   }
@@ -221,9 +230,11 @@ export class FnBuilder {
 }
 
 export interface ImportFn {
+  /** import module name (default "math") */
+  module?: string;
   name: string;
   params: ValType[];
-  result: ValType;
+  result?: ValType;
 }
 
 /** Encodes a module importing `env.mem` and the given functions (indices 0..n-1), exporting `fns`. */
@@ -245,7 +256,7 @@ export function encodeModule(imports: ImportFn[], fns: FnBuilder[]): Uint8Array<
     }
     return i;
   };
-  const importTypes = imports.map((f) => typeOf(f.params, [f.result]));
+  const importTypes = imports.map((f) => typeOf(f.params, f.result ? [f.result] : []));
   const fnTypes = fns.map((f) => typeOf(f.params, []));
 
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -261,7 +272,7 @@ export function encodeModule(imports: ImportFn[], fns: FnBuilder[]): Uint8Array<
   importSec.push(0x02, 0x00); // memory, limits: min only
   uleb(importSec, 1);
   imports.forEach((f, i) => {
-    str(importSec, "math");
+    str(importSec, f.module ?? "math");
     str(importSec, f.name);
     importSec.push(0x00);
     uleb(importSec, importTypes[i]!);

@@ -124,6 +124,28 @@ export class WasmGraphExec {
     this.hoist = compileFactory(plan, 1, [], "float64")(this.P64, [], [], this.H64, this).hoist;
   }
 
+  /** The exported step function (for the sequence driver, which calls it directly). */
+  get runFunction(): () => void {
+    return this.runWasm;
+  }
+
+  /** Address of the table entry of an input, output or noise buffer (the driver rewrites it). */
+  entry(role: "in" | "out" | "noise", key: string): number {
+    const i = this.plan.x.findIndex((b) => b.role === role && b.key === key);
+    if (i < 0) throw new Error(`${this.plan.graph}: no ${role} buffer '${key}'`);
+    return this.table.ptr + 4 * i;
+  }
+
+  /** Current address of an input or output buffer. */
+  address(role: "in" | "out", key: string): number {
+    return this.xSlot(role === "in" ? this.inIdx : this.outIdx, key).ptr;
+  }
+
+  /** The noise buffers: value name and per-sample size. */
+  get noiseBuffers(): { key: string; size: number }[] {
+    return this.plan.x.filter((b) => b.role === "noise").map((b) => ({ key: b.key, size: b.size }));
+  }
+
   private setAddress(x: number, ptr: number): void {
     new Int32Array(this.arena.memory.buffer, this.table.ptr, this.plan.x.length)[x] = ptr;
   }

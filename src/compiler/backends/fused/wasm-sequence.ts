@@ -1,0 +1,234 @@
+// The fused kernel's time loop on the WebAssembly engine: every per-step buffer (states, taped
+// intermediates, inputs, noise, teacher and target rows) is a region of the shared memory, and the
+// generated driver (wasm/driver.ts) runs the forward and backward loops around the step graphs.
+// The host only lays out the batch once, draws the noise, and reads the loss and cotangents.
+import type { TrainPlan } from "../../ir/types.js";
+import { ct } from "../../passes/autodiff.js";
+import type { NormalSource } from "../interp/codegen.js";
+import { generateDriver, type Binding, type DriverLayout } from "../wasm/driver.js";
+import { WasmGraphExec } from "../wasm/exec.js";
+import type { WasmEngine } from "./engine.js";
+import type { FusedBatch } from "./kernel.js";
+
+export interface SequenceStage {
+  fwd: WasmGraphExec;
+  adj: WasmGraphExec;
+  tape: { name: string; size: number; from: "in" | "out" }[];
+  stateCts: string[];
+}
+
+interface Region {
+  base: number;
+  stride: number;
+}
+
+interface Regions {
+  T: number;
+  states: Map<string, Region>;
+  tape: Map<string, Region>;
+  input: Region | null;
+  noise: Map<string, Region & { size: number }>;
+  teacher: Region;
+  target: Region;
+  mask: Region | null;
+  alpha: number;
+  laneMask: number;
+  err: Region;
+  sums: number;
+  scale: number;
+  cts: { a: number; b: number }[];
+  forward: (T: number) => void;
+  backward: (T: number) => void;
+  wat: string;
+}
+
+export class WasmSequence {
+  private regions: Regions | null = null;
+  private readonly lanes: number;
+  private readonly rowBytes: number;
+
+  constructor(
+    private readonly engine: WasmEngine,
+    private readonly step: SequenceStage,
+    private readonly states: { name: string; size: number }[],
+    private readonly input: { name: string; size: number } | null,
+    private readonly obs: { name: string; size: number },
+    private readonly plan: TrainPlan,
+  ) {
+    this.lanes = engine.lanes;
+    this.rowBytes = 4 * engine.lanes;
+  }
+
+  private region(rows: number, count: number): Region {
+    const stride = rows * this.rowBytes;
+    return { base: this.engine.arena.alloc(stride * count), stride };
+  }
+
+  /** Regions and the driver for sequences of T steps (rebuilt when T changes). */
+  private ensure(T: number, task: boolean): Regions {
+    if (this.regions && this.regions.T === T) return this.regions;
+    const { step, obs } = this;
+    const N = obs.size;
+    const states = new Map(this.states.map((s) => [s.name, this.region(s.size, T + 1)]));
+    const stateNames = new Set(this.states.map((s) => s.name));
+    const input = this.input ? this.region(this.input.size, T) : null;
+    const tape = new Map<string, Region>();
+    for (const x of step.tape) if (!stateNames.has(x.name) && x.name !== this.input?.name) tape.set(x.name, this.region(x.size, T));
+    const noise = new Map(step.fwd.noiseBuffers.map((b) => [b.key, { ...this.region(b.size, T), size: b.size }]));
+    // series: teacher and target rows 0..T; tasks: input, target and mask rows 0..T-1
+    const teacher = this.region(N, T + 1);
+    const target = this.region(N, T + 1);
+    const mask = task ? this.region(N, T) : null;
+    const arena = this.engine.arena;
+    const alpha = arena.alloc(4 * T);
+    const laneMask = arena.alloc(this.rowBytes);
+    const err = this.region(N, T);
+    const sums = arena.alloc(32);
+    const scale = arena.alloc(16);
+    const cts = this.states.map((s) => ({ a: arena.alloc(s.size * this.rowBytes), b: arena.alloc(s.size * this.rowBytes) }));
+
+    const forward: Binding[] = [];
+    for (const s of this.states) {
+      const r = states.get(s.name)!;
+      if (step.fwd.hasInput(s.name)) forward.push({ entry: step.fwd.entry("in", s.name), base: r.base, stride: r.stride });
+      forward.push({ entry: step.fwd.entry("out", s.name), base: r.base + r.stride, stride: r.stride });
+    }
+    if (this.input && input && step.fwd.hasInput(this.input.name)) forward.push({ entry: step.fwd.entry("in", this.input.name), ...input });
+    for (const x of step.tape) if (x.from === "out") forward.push({ entry: step.fwd.entry("out", `tape:${x.name}`), ...tape.get(x.name)! });
+    for (const [key, r] of noise) forward.push({ entry: step.fwd.entry("noise", key), base: r.base, stride: r.stride });
+    const adjoint: Binding[] = step.tape.map((x) => {
+      const r = states.get(x.name) ?? (x.name === this.input?.name ? input! : tape.get(x.name)!);
+      return { entry: step.adj.entry("in", x.name), base: r.base, stride: r.stride };
+    });
+    const f = this.plan.forcing;
+    const forcedState = f.kind === "none" ? null : f.units.state;
+    const series = !task;
+    const layout: DriverLayout = {
+      lanes: this.lanes,
+      forward,
+      adjoint,
+      forcing: forcedState && series
+        ? { state: states.get(forcedState)!, start: f.kind === "none" ? 0 : (f.units.start as number), stop: f.kind === "none" ? 0 : (f.units.stop as number), teacher, alpha }
+        : null,
+      loss: {
+        pred: step.fwd.address("out", obs.name),
+        n: N,
+        // series: step t predicts row t + 1
+        target: series ? { base: target.base + target.stride, stride: target.stride } : target,
+        mask,
+        laneMask,
+        l1: this.plan.loss.kind !== "mse",
+        err,
+        sums,
+        ctPred: step.adj.address("in", ct(obs.name)),
+        scale,
+      },
+      cotangents: this.states.map((s, k) => ({
+        input: step.adj.entry("in", ct(s.name)),
+        output: step.stateCts.includes(s.name) ? step.adj.entry("out", s.name) : null,
+        a: cts[k]!.a,
+        b: cts[k]!.b,
+        size: s.size,
+      })),
+      forcedCotangent: Math.max(0, this.states.findIndex((s) => s.name === forcedState)),
+    };
+    const code = generateDriver(layout);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(code.bytes), {
+      env: { mem: arena.memory },
+      step: { forward: step.fwd.runFunction, adjoint: step.adj.runFunction },
+    });
+    this.regions = {
+      T, states, tape, input, noise, teacher, target, mask, alpha, laneMask, err, sums, scale, cts,
+      forward: instance.exports["forward"] as (T: number) => void,
+      backward: instance.exports["backward"] as (T: number) => void,
+      wat: code.wat,
+    };
+    return this.regions;
+  }
+
+  private f32(base: number, n: number): Float32Array {
+    return new Float32Array(this.engine.arena.memory.buffer, base, n);
+  }
+
+  /** Lays out [B, rows, n] host data as rows of n x lanes floats at `r`. */
+  private layout(r: Region, src: ArrayLike<number>, B: number, rows: number, n: number): void {
+    const L = this.lanes;
+    const dst = this.f32(r.base, (r.stride / 4) * rows);
+    dst.fill(0);
+    for (let b = 0; b < B; b++) for (let t = 0; t < rows; t++) {
+      const row = (b * rows + t) * n;
+      const o = t * n * L + b;
+      for (let i = 0; i < n; i++) dst[o + i * L] = src[row + i]!;
+    }
+  }
+
+  /**
+   * The forward loop: the initial states must be in place (`initialState`). Returns the weighted
+   * loss sum and the weight sum.
+   */
+  forward(batch: FusedBatch, alphaAt: (t: number) => number, rng: NormalSource, initial: (state: string, dst: Float32Array) => void): { lossSum: number; count: number } {
+    const { B, T } = batch;
+    const R = this.ensure(T, batch.kind === "task");
+    const N = this.obs.size;
+    const L = this.lanes;
+    if (batch.kind === "series") {
+      this.layout(R.teacher, batch.teacher, B, T + 1, N);
+      this.layout(R.target, batch.target, B, T + 1, N);
+    } else {
+      const I = this.input ? this.input.size : 0;
+      if (R.input && this.input) this.layout(R.input, batch.input, B, T, I);
+      this.layout(R.target, batch.target, B, T, N);
+      if (batch.mask) this.layout(R.mask!, batch.mask, B, T, N);
+      else {
+        const m = this.f32(R.mask!.base, (R.mask!.stride / 4) * T).fill(0);
+        for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) m.fill(1, (t * N + i) * L, (t * N + i) * L + B);
+      }
+    }
+    const alpha = this.f32(R.alpha, T);
+    for (let t = 0; t < T; t++) alpha[t] = batch.kind === "series" ? alphaAt(t) : 0;
+    this.f32(R.laneMask, L).fill(0).fill(1, 0, B);
+    // noise, in the order the step would draw it: step by step, buffer by buffer, sample by sample
+    const draws = new Float64Array(B * Math.max(0, ...[...R.noise.values()].map((r) => r.size)));
+    for (let t = 0; t < T; t++) for (const r of R.noise.values()) {
+      const d = draws.subarray(0, B * r.size).fill(0);
+      if (rng.addNormalNoise) rng.addNormalNoise(d, 1);
+      else for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+      const dst = this.f32(r.base + t * r.stride, r.size * L);
+      for (let b = 0; b < B; b++) for (let j = 0; j < r.size; j++) dst[j * L + b] = d[b * r.size + j]!;
+    }
+    for (const s of this.states) {
+      const r = R.states.get(s.name)!;
+      initial(s.name, this.f32(r.base, s.size * L));
+    }
+    R.forward(T);
+    const sums = this.f32(R.sums, 8);
+    let lossSum = 0;
+    let count = 0;
+    for (let i = 0; i < 4; i++) {
+      lossSum += sums[i]!;
+      count += sums[4 + i]!;
+    }
+    return { lossSum, count };
+  }
+
+  /** The backward loop; returns, per state, the cotangent with respect to its initial value. */
+  backward(T: number, scale: number): Map<string, Float32Array> {
+    const R = this.regions!;
+    const L = this.lanes;
+    this.f32(R.scale, 1)[0] = scale;
+    R.cts.forEach((c, k) => {
+      const n = this.states[k]!.size * L;
+      this.f32(c.a, n).fill(0);
+      this.f32(c.b, n).fill(0);
+    });
+    R.backward(T);
+    // the driver leaves each state's final cotangent address in its input's table entry
+    const table = new Int32Array(this.engine.arena.memory.buffer);
+    return new Map(this.states.map((s) => [s.name, this.f32(table[this.step.adj.entry("in", ct(s.name)) / 4]!, s.size * L)]));
+  }
+
+  /** The driver's text, for `rnnc ir --stage kernel`. */
+  source(T: number, task: boolean): string {
+    return this.ensure(T, task).wat;
+  }
+}
