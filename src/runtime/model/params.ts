@@ -190,9 +190,28 @@ export function loadParams(path: string, p: Program, opts: ParamMap = {}): Param
     if (e instanceof DataError) throw e;
     throw new DataError(`${path}: ${(e as Error).message}`);
   }
-  const renamed = new Map<string, NdArray>();
-  for (const [k, v] of arrays) renamed.set(opts.rename?.[k] ?? k, v);
   const problems: string[] = [];
+  const renamed = new Map<string, NdArray>();
+  const taken = new Set<string>();
+  for (const [name, t] of Object.entries(opts.take ?? {})) {
+    const src = arrays.get(t.from);
+    if (!src) {
+      problems.push(`'${name}' is taken from '${t.from}', which is not in the file`);
+      continue;
+    }
+    taken.add(t.from);
+    try {
+      renamed.set(name, takePart(src, t));
+    } catch (e) {
+      problems.push(`'${name}' from '${t.from}': ${(e as Error).message}`);
+    }
+  }
+  for (const [k, v] of arrays) {
+    if (taken.has(k) && opts.rename?.[k] === undefined) continue;
+    const name = opts.rename?.[k] ?? k;
+    if (opts.take?.[name]) problems.push(`'${name}' is both in the file and taken from '${opts.take[name]!.from}'`);
+    else renamed.set(name, v);
+  }
   const out: ParamValues = new Map();
   for (const prm of p.params) {
     const want = storedShape(prm);
@@ -223,10 +242,70 @@ export function loadParams(path: string, p: Program, opts: ParamMap = {}): Param
   return out;
 }
 
-/** How parameters exported elsewhere map onto the spec's: `{"rename": {"fc.weight": "W_out"}, "transpose": ["W_out"]}`. */
+/**
+ * How parameters exported elsewhere map onto the spec's:
+ *   {"rename": {"fc.weight": "W_out"}, "transpose": ["W_out"],
+ *    "take": {"Wi": {"from": "lstm.weight_ih_l0", "rows": [0, 64]}, "A": {"from": "AW", "diagonal": true}}}
+ * `take` makes one spec parameter from part of a file array (PyTorch stacks an LSTM's four gates
+ * in one matrix; the dendPLRNN code keeps A and W in one AW): a block of rows and/or columns
+ * ([start, stop)), or the diagonal, then transposed if asked. The arrays a `take` reads may feed
+ * several parameters.
+ */
 export interface ParamMap {
   rename?: Record<string, string>;
   transpose?: string[];
+  take?: Record<string, TakeSpec>;
+}
+
+export interface TakeSpec {
+  from: string;
+  rows?: [number, number];
+  cols?: [number, number];
+  diagonal?: boolean;
+  transpose?: boolean;
+}
+
+/** The part of a 2-D (or, for rows, 1-D) array a TakeSpec names. */
+function takePart(a: NdArray, t: TakeSpec): NdArray {
+  let shape = [...a.shape];
+  let data = Float64Array.from(a.data);
+  const block = (range: [number, number] | undefined, n: number, what: string): [number, number] => {
+    if (!range) return [0, n];
+    const [lo, hi] = range;
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && 0 <= lo && lo < hi && hi <= n)) throw new Error(`${what} [${lo}, ${hi}) is outside 0..${n}`);
+    return [lo, hi];
+  };
+  if (t.rows || t.cols) {
+    if (shape.length === 1 && !t.cols) {
+      const [r0, r1] = block(t.rows, shape[0]!, "rows");
+      data = data.slice(r0, r1);
+      shape = [r1 - r0];
+    } else {
+      if (shape.length !== 2) throw new Error(`a block needs a matrix, the array is [${shape.join(", ")}]`);
+      const [R, C] = shape as [number, number];
+      const [r0, r1] = block(t.rows, R, "rows");
+      const [c0, c1] = block(t.cols, C, "cols");
+      const out = new Float64Array((r1 - r0) * (c1 - c0));
+      for (let i = r0; i < r1; i++) for (let j = c0; j < c1; j++) out[(i - r0) * (c1 - c0) + (j - c0)] = data[i * C + j]!;
+      data = out;
+      shape = [r1 - r0, c1 - c0];
+    }
+  }
+  if (t.diagonal) {
+    if (shape.length !== 2 || shape[0] !== shape[1]) throw new Error(`a diagonal needs a square matrix, the part is [${shape.join(", ")}]`);
+    const n = shape[0]!;
+    data = Float64Array.from({ length: n }, (_, i) => data[i * n + i]!);
+    shape = [n];
+  }
+  if (t.transpose) {
+    if (shape.length !== 2) throw new Error(`cannot transpose [${shape.join(", ")}]`);
+    const [r, c] = shape as [number, number];
+    const out = new Float64Array(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = data[i * c + j]!;
+    data = out;
+    shape = [c, r];
+  }
+  return { dtype: "float64", shape, data };
 }
 
 /** Read and validate a --param-map JSON file. */
@@ -237,11 +316,22 @@ export function readParamMap(path: string): ParamMap {
   } catch (e) {
     throw new DataError(`${path}: not a readable JSON parameter map (${(e as Error).message})`);
   }
-  const bad = (what: string) => new DataError(`${path}: ${what}; expected {"rename": {"name in file": "name in spec"}, "transpose": ["name in spec"]}`);
+  const bad = (what: string) => new DataError(`${path}: ${what}; expected {"rename": {"name in file": "name in spec"}, "transpose": ["name in spec"], "take": {"name in spec": {"from": "name in file", "rows": [start, stop], "cols": [start, stop], "diagonal": true, "transpose": true}}}`);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad("not a JSON object");
-  const { rename, transpose, ...extra } = raw as Record<string, unknown>;
+  const { rename, transpose, take, ...extra } = raw as Record<string, unknown>;
   if (Object.keys(extra).length) throw bad(`unknown key${Object.keys(extra).length > 1 ? "s" : ""} ${Object.keys(extra).map((k) => `'${k}'`).join(", ")}`);
   if (rename !== undefined && (typeof rename !== "object" || rename === null || Array.isArray(rename) || Object.values(rename).some((v) => typeof v !== "string"))) throw bad("'rename' must map names to names");
   if (transpose !== undefined && (!Array.isArray(transpose) || transpose.some((v) => typeof v !== "string"))) throw bad("'transpose' must be a list of names");
-  return { ...(rename ? { rename: rename as Record<string, string> } : {}), ...(transpose ? { transpose: transpose as string[] } : {}) };
+  const range = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x)));
+  const isTake = (v: unknown): v is TakeSpec => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const { from, rows, cols, diagonal, transpose: tr, ...rest } = v as Record<string, unknown>;
+    return typeof from === "string" && range(rows) && range(cols) && (diagonal === undefined || typeof diagonal === "boolean") && (tr === undefined || typeof tr === "boolean") && Object.keys(rest).length === 0;
+  };
+  if (take !== undefined && (typeof take !== "object" || take === null || Array.isArray(take) || !Object.values(take).every(isTake))) throw bad("each 'take' entry must be {\"from\": name, optional \"rows\"/\"cols\": [start, stop], \"diagonal\", \"transpose\"}");
+  return {
+    ...(rename ? { rename: rename as Record<string, string> } : {}),
+    ...(transpose ? { transpose: transpose as string[] } : {}),
+    ...(take ? { take: take as Record<string, TakeSpec> } : {}),
+  };
 }

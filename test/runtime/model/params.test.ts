@@ -71,6 +71,35 @@ describe("params.npz import", () => {
     expect(V.data[1 * 4 + 2]).toBe(2 * 3 + 1);
   });
 
+  it("takes parameters from parts of exported arrays: gate blocks, a diagonal, transposed blocks", () => {
+    const file = join(dir, "joint.npz");
+    // A dendPLRNN-style joint AW (A on the diagonal) and a stacked [H, 2 * 4]-like matrix whose
+    // column blocks, transposed, are the spec's H and V.
+    const AW = f32([4, 4], (i) => (i % 5 === 0 ? 10 + i : i));
+    const stacked = f32([7, 4], (i) => 100 + i);
+    writeNpz(file, { AW, stacked });
+    const map = join(dir, "take.json");
+    writeFileSync(map, JSON.stringify({ take: { A: { from: "AW", diagonal: true }, W: { from: "AW" }, H: { from: "stacked", rows: [0, 2], transpose: true }, V: { from: "stacked", rows: [2, 5], cols: [0, 4] } } }));
+    const p = loadParams(file, program, readParamMap(map));
+    expect(Array.from(p.get("A")!.data)).toEqual([10, 15, 20, 25]);
+    expect(Array.from(p.get("W")!.data)).toEqual(Array.from(AW.data));
+    // H[i, j] = stacked[j, i] for rows 0..1
+    expect(p.get("H")!.shape).toEqual([4, 2]);
+    expect(p.get("H")!.data[3 * 2 + 1]).toBe(100 + 1 * 4 + 3);
+    expect(p.get("V")!.shape).toEqual([3, 4]);
+    expect(p.get("V")!.data[0]).toBe(100 + 2 * 4);
+  });
+
+  it("explains a take that does not fit", () => {
+    const file = join(dir, "joint2.npz");
+    writeNpz(file, { AW: f32([4, 3], () => 0), A: f32([4], () => 0) });
+    const map = join(dir, "take2.json");
+    writeFileSync(map, JSON.stringify({ take: { A: { from: "AW", diagonal: true }, W: { from: "AW", rows: [2, 9] }, V: { from: "nope" } } }));
+    expect(() => loadParams(file, program, readParamMap(map))).toThrow(/'A' from 'AW': a diagonal needs a square matrix[\s\S]*'W' from 'AW': rows \[2, 9\) is outside 0..4[\s\S]*'V' is taken from 'nope', which is not in the file[\s\S]*'A' is both in the file and taken from 'AW'/);
+    writeFileSync(map, JSON.stringify({ take: { A: { from: "AW", rows: [0] } } }));
+    expect(() => readParamMap(map)).toThrow(/each 'take' entry must be/);
+  });
+
   it("lists every difference from the spec in one error", () => {
     const file = join(dir, "bad.npz");
     writeNpz(file, { A: f32([3], () => 0), extra: f32([1], () => 0) });
