@@ -18,6 +18,7 @@ import { initParams, type ParamValues } from "../../src/runtime/model/params.js"
 import { Prng } from "../../src/runtime/train/prng.js";
 import { freshCursor, train, type Tier, type TrainState } from "../../src/runtime/train/trainer.js";
 import { ROOT } from "../helpers/specs.js";
+import { gaussianLike } from "../runtime/metrics/helpers.js";
 
 /** The text of a zoo spec, `specs/<name>.rnn`. */
 export function zooSource(name: string): string {
@@ -202,33 +203,6 @@ export function reconstructionScores(p: Prepared, params: ParamValues, test: NdA
   return evaluate(makeSimulator(p.program, params), test, p.program.eval!, { ...(peStarts ? { peStarts } : {}), ...(maxSteps ? { maxSteps } : {}) });
 }
 
-/** iid Gaussian sample with the mean and covariance of X (Cholesky of the sample covariance). */
-export function gaussianLike(X: Series, rng: { normal(): number }): Series {
-  const { T, N, data } = X;
-  const { mean } = columnStats(X);
-  const cov = Array.from({ length: N }, () => new Float64Array(N));
-  for (let t = 0; t < T; t++)
-    for (let i = 0; i < N; i++)
-      for (let j = 0; j <= i; j++) cov[i]![j]! += (data[t * N + i]! - mean[i]!) * (data[t * N + j]! - mean[j]!);
-  const L = Array.from({ length: N }, () => new Float64Array(N));
-  for (let i = 0; i < N; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = cov[i]![j]! / (T - 1);
-      for (let k = 0; k < j; k++) s -= L[i]![k]! * L[j]![k]!;
-      L[i]![j] = i === j ? Math.sqrt(s) : s / L[j]![j]!;
-    }
-  const out = new Float64Array(T * N);
-  const e = new Float64Array(N);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < N; i++) e[i] = rng.normal();
-    for (let i = 0; i < N; i++) {
-      let s = mean[i]!;
-      for (let k = 0; k <= i; k++) s += L[i]![k]! * e[k]!;
-      out[t * N + i] = s;
-    }
-  }
-  return { data: out, T, N };
-}
 
 /**
  * The trivial reconstructions of a test trajectory, scored with the same measures: a fixed point

@@ -7,43 +7,15 @@ import { describe, expect, it } from "vitest";
 import { dstsp, dstspBinned } from "../../../src/runtime/metrics/dstsp.js";
 import { hellingerPowerSpectrum } from "../../../src/runtime/metrics/hellinger.js";
 import { columnStats, type Series } from "../../../src/runtime/metrics/series.js";
-import { npyToSeries, readNpy, seededRng, sharedFile } from "./helpers.js";
+import { gaussianLike, npyToSeries, readNpy, seededRng, sharedFile } from "./helpers.js";
 
 const testFile = sharedFile("data/dendPLRNN/lorenz63_test.npy");
 
-/** iid Gaussian sample with the mean and covariance of X (Cholesky of the sample covariance). */
-function gaussianLike(X: Series, seed: number): Series {
-  const { T, N, data } = X;
-  const { mean } = columnStats(X);
-  const cov = Array.from({ length: N }, () => new Float64Array(N));
-  for (let t = 0; t < T; t++)
-    for (let i = 0; i < N; i++)
-      for (let j = 0; j <= i; j++) cov[i]![j]! += (data[t * N + i]! - mean[i]!) * (data[t * N + j]! - mean[j]!);
-  const L = Array.from({ length: N }, () => new Float64Array(N));
-  for (let i = 0; i < N; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = cov[i]![j]! / (T - 1);
-      for (let k = 0; k < j; k++) s -= L[i]![k]! * L[j]![k]!;
-      L[i]![j] = i === j ? Math.sqrt(s) : s / L[j]![j]!;
-    }
-  const rng = seededRng(seed);
-  const out = new Float64Array(T * N);
-  const e = new Float64Array(N);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < N; i++) e[i] = rng.normal();
-    for (let i = 0; i < N; i++) {
-      let s = mean[i]!;
-      for (let k = 0; k <= i; k++) s += L[i]![k]! * e[k]!;
-      out[t * N + i] = s;
-    }
-  }
-  return { data: out, T, N };
-}
 
 describe.skipIf(testFile === undefined)("reference floors on dendPLRNN lorenz63_test.npy (T = 100 000)", () => {
   const X = testFile === undefined ? undefined : npyToSeries(readNpy(testFile));
   let gauss: Series | undefined;
-  const G = (): Series => (gauss ??= gaussianLike(X!, 2024));
+  const G = (): Series => (gauss ??= gaussianLike(X!, seededRng(2024)));
 
   it("iid Gaussian with the same mean/cov: D_stsp ≈ 2.46, D_H ≈ 0.88", () => {
     const d = dstsp(X!, G());

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Rng } from "../../../src/runtime/metrics/rng.js";
-import type { Series } from "../../../src/runtime/metrics/series.js";
+import { columnStats, type Series } from "../../../src/runtime/metrics/series.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(here, "..", "..", "fixtures", "metrics");
@@ -120,4 +120,32 @@ export function seededRng(seed: number): Rng {
       return r * Math.cos(2 * Math.PI * v);
     },
   };
+}
+
+/** iid Gaussian sample with the mean and covariance of X (Cholesky of the sample covariance). */
+export function gaussianLike(X: Series, rng: { normal(): number }): Series {
+  const { T, N, data } = X;
+  const { mean } = columnStats(X);
+  const cov = Array.from({ length: N }, () => new Float64Array(N));
+  for (let t = 0; t < T; t++)
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j <= i; j++) cov[i]![j]! += (data[t * N + i]! - mean[i]!) * (data[t * N + j]! - mean[j]!);
+  const L = Array.from({ length: N }, () => new Float64Array(N));
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = cov[i]![j]! / (T - 1);
+      for (let k = 0; k < j; k++) s -= L[i]![k]! * L[j]![k]!;
+      L[i]![j] = i === j ? Math.sqrt(s) : s / L[j]![j]!;
+    }
+  const out = new Float64Array(T * N);
+  const e = new Float64Array(N);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < N; i++) e[i] = rng.normal();
+    for (let i = 0; i < N; i++) {
+      let s = mean[i]!;
+      for (let k = 0; k <= i; k++) s += L[i]![k]! * e[k]!;
+      out[t * N + i] = s;
+    }
+  }
+  return { data: out, T, N };
 }

@@ -17,6 +17,18 @@ export interface GraphSpec {
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
+/** Plans a graph spec: parameters unbatched, the listed inputs batched. */
+export function planSpec(spec: GraphSpec, accumulated?: ReadonlySet<string>): GraphPlan {
+  const bindInput = (n: string): InputBinding | undefined => {
+    const p = spec.params.get(n);
+    if (p) return { kind: "param", param: n, shape: p };
+    const b = spec.batched.get(n);
+    return b ? { kind: "batched", key: n, shape: b } : undefined;
+  };
+  const batchedInputs = [...spec.batched].map(([key, s]) => ({ key, size: size(s) }));
+  return planGraph(spec.name, spec.graph, bindInput, batchedInputs, spec.outputSizes, accumulated);
+}
+
 export class GraphExec {
   readonly in: Record<string, Float64Array> = {};
   readonly out: Record<string, Float64Array> = {};
@@ -30,14 +42,7 @@ export class GraphExec {
   rng: NormalSource | undefined;
 
   constructor(spec: GraphSpec, readonly capacity: number, commits: [string, string][] = []) {
-    const bindInput = (n: string): InputBinding | undefined => {
-      const p = spec.params.get(n);
-      if (p) return { kind: "param", param: n, shape: p };
-      const b = spec.batched.get(n);
-      return b ? { kind: "batched", key: n, shape: b } : undefined;
-    };
-    const batchedInputs = [...spec.batched].map(([key, s]) => ({ key, size: size(s) }));
-    this.plan = planGraph(spec.name, spec.graph, bindInput, batchedInputs, spec.outputSizes);
+    this.plan = planSpec(spec);
     const X = this.plan.x.map((b) => new Float64Array(capacity * b.size));
     this.X = X;
     this.plan.x.forEach((b, i) => {

@@ -173,7 +173,7 @@ const HELPERS: Record<string, string> = {
 };
 
 /** Strides of `shape` broadcast (right-aligned) against `out`. */
-function bcastStrides(shape: number[], out: number[]): number[] {
+export function bcastStrides(shape: number[], out: number[]): number[] {
   const st = stridesOf(shape);
   const off = out.length - shape.length;
   return out.map((d, i) => {

@@ -10,6 +10,7 @@
 // Transcendental functions (tanh, exp, log, sigmoid, softplus, pow) are called per lane from the
 // host's Math, in float64, so they agree with the interpreter to float32 rounding.
 import type { Eqn } from "../../ir/types.js";
+import { bcastStrides } from "../interp/codegen.js";
 import { InterpError } from "../interp/errors.js";
 import { concatAxis, isBinary, isReduce, isUnary, numAttr, reduceAxes, sliceBounds, stridesOf, transposePerm, type GraphPlan, type ValuePlan } from "../interp/plan.js";
 import { encodeModule, FnBuilder, type ImportFn } from "./encoder.js";
@@ -51,17 +52,6 @@ interface Access {
 }
 
 type Node = { k: "leaf"; i: number } | { k: "const"; v: number } | { k: "op"; e: Eqn; kids: Node[] };
-
-/** Strides of `shape` broadcast (right-aligned) against `out`, in elements. */
-function bcastStrides(shape: number[], out: number[]): number[] {
-  const st = stridesOf(shape);
-  const off = out.length - shape.length;
-  return out.map((d, i) => {
-    const j = i - off;
-    if (j < 0) return 0;
-    return shape[j] === 1 && d !== 1 ? 0 : st[j]!;
-  });
-}
 
 class Gen {
   readonly f: FnBuilder;

@@ -3,12 +3,11 @@
 // forward is read in place by the adjoint (attachIn/attachOut rewrite an address table, no copy).
 // Unbatched values are computed by the interpreter's hoist code in float64 when the parameters
 // change, then stored as float32.
-import type { GraphSpec } from "../fused/exec.js";
+import { planSpec, type GraphSpec } from "../fused/exec.js";
 import { compileFactory, type NormalSource } from "../interp/codegen.js";
-import { planGraph, type GraphPlan, type InputBinding } from "../interp/plan.js";
+import type { GraphPlan } from "../interp/plan.js";
 import { generateWasm, IMPORTS } from "./codegen.js";
 
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Float32 lanes per batch row for a batch capacity: whole vectors, whole unrolled blocks of 8 beyond 32. */
 export function lanesFor(capacity: number): number {
@@ -86,14 +85,7 @@ export class WasmGraphExec {
 
   /** `accumulate`: outputs added into their buffers instead of overwriting them. */
   constructor(spec: GraphSpec, readonly capacity: number, private readonly arena: WasmArena, accumulate: string[] = []) {
-    const bindInput = (n: string): InputBinding | undefined => {
-      const p = spec.params.get(n);
-      if (p) return { kind: "param", param: n, shape: p };
-      const b = spec.batched.get(n);
-      return b ? { kind: "batched", key: n, shape: b } : undefined;
-    };
-    const batchedInputs = [...spec.batched].map(([key, s]) => ({ key, size: size(s) }));
-    this.plan = planGraph(spec.name, spec.graph, bindInput, batchedInputs, spec.outputSizes, new Set(accumulate));
+    this.plan = planSpec(spec, new Set(accumulate));
     const lanes = (this.lanes = lanesFor(capacity));
     const plan = this.plan;
     this.pSlots = plan.paramSizes.map((n) => ({ ptr: arena.alloc(4 * n), n }));
