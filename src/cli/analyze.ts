@@ -5,10 +5,10 @@ import { writeFileSync } from "node:fs";
 import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
 import { loadSeries } from "../runtime/data/load.js";
-import { readNpy, readNpz, writeNpy } from "../runtime/data/npy.js";
+import { readNpy, writeNpy } from "../runtime/data/npy.js";
 import { analyze, AnalysisError, DEFAULTS, type AnalyzeOptions } from "../runtime/analysis/analyze.js";
 import { renderReport, reportJson } from "../runtime/analysis/report.js";
-import { loadParams, readParamMap, type ParamMap } from "../runtime/model/params.js";
+import { loadParamsExact, readParamMap } from "../runtime/model/params.js";
 import { compileForRun } from "./compile-for-run.js";
 import { resolveParamsPath } from "./generate.js";
 import { EXIT, UsageError } from "./main.js";
@@ -79,28 +79,6 @@ function parseInputs(values: string[], program: Program): Record<string, Float64
   return out;
 }
 
-/**
- * Parameters for analysis: checked by loadParams (names, shapes, --param-map), then taken at full
- * precision when the file stores float64 (loadParams keeps the training dtype, float32), so a
- * hand-made float64 model is analysed exactly as written.
- */
-function loadExactParams(path: string, program: Program, map: ParamMap): Record<string, Float64Array> {
-  const checked = loadParams(path, program, map);
-  const out: Record<string, Float64Array> = {};
-  for (const [k, v] of checked) out[k] = Float64Array.from(v.data);
-  for (const [fileName, arr] of readNpz(path)) {
-    const name = map.rename?.[fileName] ?? fileName;
-    if (arr.dtype !== "float64" || !(name in out)) continue;
-    if (map.transpose?.includes(name)) {
-      const [r, c] = arr.shape as [number, number];
-      const t = new Float64Array(r * c);
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = arr.data[i * c + j]!;
-      out[name] = t;
-    } else out[name] = Float64Array.from(arr.data);
-  }
-  return out;
-}
-
 export function registerAnalyze(program: Command, setCode: (c: number) => void): void {
   program
     .command("analyze")
@@ -147,7 +125,7 @@ export function registerAnalyze(program: Command, setCode: (c: number) => void):
         if (e instanceof DimBindingError) throw new AnalysisError(`${spec}: ${e.message}${features === undefined ? " (give --from DATA.npy so rnnc can bind it)" : ""}`);
         throw e;
       }
-      const raw = loadExactParams(resolveParamsPath(opts.params), program, opts.paramMap ? readParamMap(opts.paramMap) : {});
+      const raw = loadParamsExact(resolveParamsPath(opts.params), program, opts.paramMap ? readParamMap(opts.paramMap) : {});
       const analyzeOpts: AnalyzeOptions = {
         ...DEFAULTS,
         inputs: parseInputs(opts.input, program),

@@ -183,6 +183,22 @@ export class ParamsMismatchError extends Error {
 
 /** Read params.npz and check it against the spec: every difference is listed in one error. */
 export function loadParams(path: string, p: Program, opts: ParamMap = {}): ParamValues {
+  const out: ParamValues = new Map();
+  for (const [k, v] of mappedArrays(path, p, opts)) out.set(k, { shape: v.shape, data: Float32Array.from(v.data) });
+  return out;
+}
+
+/**
+ * The parameters as loadParams checks and maps them, at the file's own precision (float64 files
+ * stay float64): for analyses of hand-made models, which must see them exactly as written.
+ */
+export function loadParamsExact(path: string, p: Program, opts: ParamMap = {}): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const [k, v] of mappedArrays(path, p, opts)) out[k] = Float64Array.from(v.data);
+  return out;
+}
+
+function mappedArrays(path: string, p: Program, opts: ParamMap): Map<string, { shape: number[]; data: ArrayLike<number> }> {
   let arrays: Map<string, NdArray>;
   try {
     arrays = readNpz(path);
@@ -212,7 +228,7 @@ export function loadParams(path: string, p: Program, opts: ParamMap = {}): Param
     if (opts.take?.[name]) problems.push(`'${name}' is both in the file and taken from '${opts.take[name]!.from}'`);
     else renamed.set(name, v);
   }
-  const out: ParamValues = new Map();
+  const out = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
   for (const prm of p.params) {
     const want = storedShape(prm);
     let a = renamed.get(prm.name);
@@ -234,7 +250,7 @@ export function loadParams(path: string, p: Program, opts: ParamMap = {}): Param
       problems.push(`'${prm.name}' is [${a.shape.join(", ")}] in the file but [${want.join(", ")}] in the spec`);
       continue;
     }
-    out.set(prm.name, { shape: want, data: Float32Array.from(a.data) });
+    out.set(prm.name, { shape: want, data: a.data });
   }
   const known = new Set(p.params.map((x) => x.name));
   for (const k of renamed.keys()) if (!known.has(k)) problems.push(`unexpected '${k}' (not a parameter of the spec)`);
