@@ -1,12 +1,11 @@
-// A CI-sized reconstruction: a small clipped dendritic PLRNN trained for 1500 batches on generated,
-// z-scored Lorenz-63 must beat the trivial reconstructions of the same test trajectory, scored
-// with the same measures (shared/reference/dsr-anchors.md §4): a fixed point (D_stsp ~14.7 and
-// D_H ~0.87 on this 20 000-step test set) and an iid Gaussian with the data's mean and covariance
-// (D_stsp ~3.7, D_H ~0.87). At this budget the model beats the fixed point on D_stsp (seeds 1-5:
-// 13.0-13.7) and both on D_H (0.62-0.69), and predicts well (PE(10) ~0.03; an untrained model's
-// is ~1); beating the iid Gaussian on D_stsp as well takes a real reconstruction (the README's
-// main job, bench/quality.ts). The margins allow for other seeds and for kernels that round
-// differently. It guards the whole pipeline: data, forcing, fused gradients, optimizer, evaluation.
+// A CI-sized reconstruction: the README's main-job dendPLRNN (clipped, M 22, B 20) trained for 4000
+// batches on generated, z-scored Lorenz-63 must beat the trivial reconstructions of the same test
+// trajectory, scored with the same measures (shared/reference/dsr-anchors.md §4): a fixed point
+// (D_stsp ~14.7, D_H ~0.87 on this 20 000-step test set) and an iid Gaussian with the data's mean
+// and covariance (D_stsp ~3.7, D_H ~0.87). Measured (seeds 4, 1, 2): D_stsp 0.86 / 2.23 / 2.42,
+// D_H 0.09 / 0.18 / 0.13, PE(10) 1.2e-3 / 2.8e-3 / 3.2e-3, in 35-55 s on a loaded 2-core machine.
+// The margins allow for other seeds and for kernels that round differently. It guards the whole
+// pipeline: data, forcing, fused gradients, optimizer, evaluation.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dendplrnnSpec } from "./helpers/dendplrnn.js";
@@ -14,11 +13,11 @@ import { fit, prepare, reconstructionScores, testSeries, trivialBaselines, withD
 
 const SPEC = withData(
   dendplrnnSpec({
-    header: `model small "a small clipped dendritic PLRNN"`,
+    header: `model main "the main job's clipped dendritic PLRNN"`,
     steps: 20000,
     testSteps: 20000,
-    M: 12,
-    B: 10,
+    M: 22,
+    B: 20,
     init: "scaled",
     train: `loss = mse(x, lorenz)
       forcing = sparse(every = 25, units = z[:N])
@@ -28,10 +27,10 @@ const SPEC = withData(
       batch_size = 16
       seq_len = 200
       batches_per_epoch = 50
-      epochs = 30
+      epochs = 80
       clip = norm(10)
       seed = 4`,
-    evalBlock: "eval every 5 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }",
+    evalBlock: "eval every 10 epochs { measures = [dstsp(bins = 30), dh(smoothing = 20), pe(steps = 10)] }",
   }),
   "builtin.lorenz63(steps = 20000, test_steps = 20000, standardize = true)",
 );
@@ -48,7 +47,7 @@ describe("reconstruction quality on a CI budget", () => {
     let best = { dstsp: Infinity, dh: 1, pe: Infinity };
     const r = await fit(tf, p, {
       afterEpoch: (epoch, params) => {
-        if (epoch % 5 !== 0) return;
+        if (epoch % 10 !== 0) return;
         const e = reconstructionScores(p, params, undefined, 2000);
         if (Number.isFinite(e.dstsp) && e.dstsp! < best.dstsp) best = { dstsp: e.dstsp!, dh: e.dh!, pe: e.pe! };
       },
@@ -58,8 +57,9 @@ describe("reconstruction quality on a CI budget", () => {
         `fixed point ${baselines.fixedPoint.dstsp.toFixed(2)} / ${baselines.fixedPoint.dh.toFixed(3)}, iid Gaussian ${baselines.iidGaussian.dstsp.toFixed(2)} / ${baselines.iidGaussian.dh.toFixed(3)}`,
     );
     expect(r.outcome).toBe("finished");
-    expect(best.dstsp).toBeLessThan(baselines.fixedPoint.dstsp - 0.7);
-    expect(best.dh).toBeLessThan(0.85 * Math.min(baselines.fixedPoint.dh, baselines.iidGaussian.dh));
-    expect(best.pe).toBeLessThan(0.1);
+    expect(best.dstsp).toBeLessThan(0.85 * baselines.iidGaussian.dstsp);
+    expect(best.dstsp).toBeLessThan(0.25 * baselines.fixedPoint.dstsp);
+    expect(best.dh).toBeLessThan(0.35 * Math.min(baselines.fixedPoint.dh, baselines.iidGaussian.dh));
+    expect(best.pe).toBeLessThan(0.01);
   });
 });
