@@ -280,8 +280,6 @@ export class FusedKernel {
       st.fwd.rng = st.adj.rng = opts.rng;
     }
     const f = this.plan.forcing;
-    const units = f.kind === "none" ? null : { state: f.units.state, start: f.units.start as number, stop: f.units.stop as number };
-    const M = units ? size(this.shapes.get(units.state)!) : 0;
     const alphaAt = (t: number): number => {
       if (f.kind === "sparse") return t > 0 && t % f.every === 0 ? f.alpha : 0;
       if (f.kind === "gtf" || f.kind === "gtf_adaptive") return opts.gtfAlpha;
