@@ -94,6 +94,13 @@ export interface EvalBlock {
   keywordSpan: Span;
 }
 
+/**
+ * `optimizer.lr = [1e-3, 5e-4]` (a grid axis; the key is written as for `--set`) or `runs = 3`.
+ * `texts` are the source texts of the values (the list's items), spliced as `--set key=text`.
+ */
+export interface SweepEntry { kind: "sweepEntry"; key: Ident; value: Expr; texts: string[]; span: Span }
+export interface SweepBlock { kind: "sweep"; entries: SweepEntry[]; span: Span; keywordSpan: Span }
+
 export type TopItem =
   | ModelDecl
   | DataDecl
@@ -105,7 +112,8 @@ export type TopItem =
   | LatentBlock
   | ObserveDecl
   | TrainBlock
-  | EvalBlock;
+  | EvalBlock
+  | SweepBlock;
 
 export interface SpecFile {
   kind: "file";

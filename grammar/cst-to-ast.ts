@@ -68,13 +68,13 @@ function orderedTokens(n: CstNode, keys: string[]): IToken[] {
   return keys.flatMap((k) => tokens(n, k)).sort((a, b) => a.startOffset - b.startOffset);
 }
 
-export function fileToAst(cst: CstNode): A.SpecFile {
+export function fileToAst(cst: CstNode, text = ""): A.SpecFile {
   const items: A.TopItem[] = [];
   for (const top of nodes(cst, "topItem")) {
     for (const [key, els] of Object.entries(kids(top))) {
       for (const el of els ?? []) {
         if (isToken(el)) continue;
-        const item = topItem(key, el);
+        const item = topItem(key, el, text);
         if (item) items.push(item);
       }
     }
@@ -82,7 +82,7 @@ export function fileToAst(cst: CstNode): A.SpecFile {
   return { kind: "file", items, span: nodeSpan(cst) };
 }
 
-function topItem(key: string, n: CstNode): A.TopItem | undefined {
+function topItem(key: string, n: CstNode, text: string): A.TopItem | undefined {
   const span = nodeSpan(n);
   switch (key) {
     case "modelDecl": {
@@ -172,6 +172,8 @@ function topItem(key: string, n: CstNode): A.TopItem | undefined {
       const every = node(n, "expression");
       return { kind: "eval", ...(every ? { every: expr(every, span) } : {}), items, span, keywordSpan: kwSpan(n, "Eval", span) };
     }
+    case "sweepBlock":
+      return { kind: "sweep", entries: nodes(n, "sweepEntry").map((e) => sweepEntry(e, text)), span, keywordSpan: kwSpan(n, "Sweep", span) };
   }
   return undefined;
 }
@@ -229,6 +231,26 @@ function equation(n: CstNode): A.Equation {
 function setting(n: CstNode): A.Setting {
   const span = nodeSpan(n);
   return { kind: "setting", key: ident(tok(n, "Identifier"), span), value: expr(node(n, "expression"), span), span };
+}
+
+/** `optimizer.lr = [1e-3, 5e-4]`: the dotted key as one name (spanning its parts), the value, and the values' source texts. */
+function sweepEntry(n: CstNode, text: string): A.SweepEntry {
+  const span = nodeSpan(n);
+  const parts = orderedTokens(n, ["Identifier", "Eval"]);
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  const key: A.Ident = first && last ? { name: parts.map((t) => t.image).join("."), span: joinSpans(tokenSpan(first), tokenSpan(last)) } : { name: "<missing>", span };
+  const value = expr(node(n, "expression"), span);
+  const items = value.kind === "list" ? value.items : [value];
+  // Comments inside a value (a call written over several lines) are dropped, strings kept.
+  const texts = items.map((i) =>
+    text
+      .slice(i.span.start, i.span.end)
+      .replace(/"(?:[^"\\\n]|\\.)*"|#[^\n]*/g, (m) => (m.startsWith("#") ? "" : m))
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
+  return { kind: "sweepEntry", key, value, texts, span };
 }
 
 function argList(n: CstNode): A.Arg[] {

@@ -61,6 +61,8 @@ const RULE_WORDS: Record<string, string> = {
   trainBlock: "the train block",
   setting: "a setting",
   evalBlock: "the eval block",
+  sweepBlock: "the sweep block",
+  sweepEntry: "a sweep entry",
   generateStmt: "a generate statement",
   keepStmt: "a keep statement",
   argList: "an argument list",
@@ -82,10 +84,11 @@ function hintFor(rule: string | undefined, expected: string, found: IToken): str
   if (rule === "paramDecl" && expected.includes("':'")) return ["a parameter is declared as `name : [dims] modifiers init = initializer`"];
   if (rule === "stateDecl" && expected.includes("':'")) return ["a latent state is declared with its shape: `latent z : [M] = zeros { ... }`"];
   if (rule === "setting" && expected.includes("'='")) return ["settings are written `key = value`"];
+  if (rule === "sweepEntry" && expected.includes("'='")) return ["a sweep entry is written `key = [value, value, ...]` (a key as for --set, e.g. optimizer.lr) or `runs = 3`"];
   if (rule === "dimDecl" && expected.includes("'='")) return ["dims are written `M = 20` or `N = data.features`"];
   if (found.tokenType === T.Equals && expected.includes("'=='")) return ["comparisons use `==`"];
   if (rule === "topItem" || rule === "file")
-    return ["top-level declarations are: model, data, dims, params, const, fn, input, latent, observe, train, eval"];
+    return ["top-level declarations are: model, data, dims, params, const, fn, input, latent, observe, train, eval, sweep"];
   return [];
 }
 
@@ -180,8 +183,8 @@ const SYMBOL_HINTS: Record<string, string> = {
 };
 
 /** Tokens that can start a top-level declaration: where parsing resumes after junk at the top level. */
-const TOP_KEYWORDS = ["model", "data", "dims", "params", "const", "let", "fn", "input", "latent", "observe", "train", "eval"];
-const TOP_STARTERS = new Set<TokenType>([T.Model, T.Data, T.Dims, T.Params, T.Const, T.Let, T.Fn, T.Input, T.Latent, T.Observe, T.Train, T.Eval]);
+const TOP_KEYWORDS = ["model", "data", "dims", "params", "const", "let", "fn", "input", "latent", "observe", "train", "eval", "sweep"];
+const TOP_STARTERS = new Set<TokenType>([T.Model, T.Data, T.Dims, T.Params, T.Const, T.Let, T.Fn, T.Input, T.Latent, T.Observe, T.Train, T.Eval, T.Sweep]);
 
 interface Unclosed {
   open: IToken;
@@ -322,7 +325,7 @@ export function parseSpec(text: string, bag: DiagnosticBag): ParseResult {
   }
   const seen: { lastIndex: number; lastKey?: string } = { lastIndex: -Infinity };
   for (const err of errors) reportParseError(err, bag, text, toks, unclosed, lexErrorLines, seen);
-  const ast = bag.hasErrors ? safeAst(cst!) : fileToAst(cst!);
+  const ast = bag.hasErrors ? safeAst(cst!, text) : fileToAst(cst!, text);
   return { ast, tokens: toks, comments };
 }
 
@@ -334,9 +337,9 @@ function tooDeep(bag: DiagnosticBag, span: Span, tokens: IToken[], comments: ITo
   return { ast: undefined, tokens, comments };
 }
 
-function safeAst(cst: ReturnType<typeof parser.file>): SpecFile | undefined {
+function safeAst(cst: ReturnType<typeof parser.file>, text: string): SpecFile | undefined {
   try {
-    return fileToAst(cst);
+    return fileToAst(cst, text);
   } catch {
     return undefined;
   }

@@ -75,6 +75,7 @@ export class RnnParser extends CstParser {
       { ALT: () => this.SUBRULE(this.observeDecl) },
       { ALT: () => this.SUBRULE(this.trainBlock) },
       { ALT: () => this.SUBRULE(this.evalBlock) },
+      { ALT: () => this.SUBRULE(this.sweepBlock) },
       { ALT: () => this.CONSUME(T.Semicolon) },
     ]);
   });
@@ -294,6 +295,27 @@ export class RnnParser extends CstParser {
       ]);
     });
     this.CONSUME(T.RBrace);
+  });
+
+  // `sweep { optimizer.lr = [1e-3, 5e-4]; seq_len = [100, 200]; runs = 3 }`
+  private sweepBlock = this.RULE("sweepBlock", () => {
+    this.CONSUME(T.Sweep);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.sweepEntry) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  // A key as `--set` writes it: `seq_len`, `optimizer.lr`, `eval.every`.
+  private sweepEntry = this.RULE("sweepEntry", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Eval) }]);
+    this.OPTION(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME2(T.Identifier);
+    });
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression);
   });
 
   private generateStmt = this.RULE("generateStmt", () => {

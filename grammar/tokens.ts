@@ -27,6 +27,7 @@ export const Observe = keyword("observe");
 export const Input = keyword("input");
 export const Train = keyword("train");
 export const Eval = keyword("eval");
+export const Sweep = keyword("sweep");
 export const Fn = keyword("fn");
 export const Let = keyword("let");
 export const Const = keyword("const");
@@ -120,7 +121,7 @@ export const lookAlikes = new Map<TokenType, string>([
 ]);
 
 // `In` last: it is a prefix of `init` and `input`, which must be tried first.
-export const hardKeywords = [Model, Data, Dims, Params, Latent, Observe, Input, Train, Eval, Fn, Let, Const, Require, For, From, Init, True, False, In];
+export const hardKeywords = [Model, Data, Dims, Params, Latent, Observe, Input, Train, Eval, Sweep, Fn, Let, Const, Require, For, From, Init, True, False, In];
 export const softKeywords = [Every, Generate, Keep, Best, By, Unit];
 
 // Order matters: longer operators before their prefixes, keywords before Identifier.

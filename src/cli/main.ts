@@ -8,13 +8,14 @@ import { registerTrain } from "./train.js";
 import { registerGenerate } from "./generate.js";
 import { registerReport } from "./report.js";
 import { registerAnalyze } from "./analyze.js";
+import { registerSweep } from "./sweep.js";
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 101 } as const;
 
 export class UsageError extends Error {}
 
 /** Error classes (by name, so this file needs no runtime imports) that mean bad input, not a bug. */
-const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointError", "BackendUnavailableError", "DimBindingError", "OverrideError", "AnalysisError"]);
+const USER_ERRORS = new Set(["DataError", "ParamsMismatchError", "CheckpointError", "BackendUnavailableError", "DimBindingError", "OverrideError", "AnalysisError", "SweepError"]);
 
 
 /** The command tree: every command with its options (scripts/docs.ts writes docs/commands/ from it). */
@@ -34,6 +35,7 @@ export function createProgram(setCode: (c: number) => void): Command {
   registerGenerate(program, setCode);
   registerReport(program, setCode);
   registerAnalyze(program, setCode);
+  registerSweep(program, setCode);
   return program;
 }
 

@@ -33,6 +33,8 @@ export interface TrainOpts {
   initParams?: string;
   paramMap?: string;
   progress?: boolean;
+  /** false with --no-figures (rnnc sweep's runs). */
+  figures?: boolean;
 }
 
 function intFlag(v: string | undefined, name: string): number | undefined {
@@ -208,7 +210,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     else out(`final ${best ? `(best by ${best.measure}, epoch ${best.epoch})` : "(last epoch)"}: ${formatScores(final)}`);
   }
   // Figures of the run (figures/*.svg|png, drawn from the same model and data); plotting never fails training.
-  await import("../runtime/plots/run.js")
+  if (opts.figures !== false) await import("../runtime/plots/run.js")
     .then((plots) => plots.writeRunFigures(dir, { program, params: finalParams, paramsFile: best && evalPlan?.keepBestBy ? RUN_FILES.best : RUN_FILES.params }, data))
     .then(({ files }) => say(`rnnc: ${files.length / 2} figures in ${join(dir, "figures")}; the whole run in one page: rnnc report ${dir}`))
     .catch((e: unknown) => process.stderr.write(`rnnc: warning: the figures could not be drawn (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the trained model is unaffected\n`));

@@ -21,6 +21,7 @@ export function registerTrain(program: Command, setCode: (c: number) => void): v
     .option("--tier <tier>", "auto | graph | fused (auto: fused on CPU backends, graph on GPU/native ones)", "auto")
     .option("--json", "print JSON-lines events instead of text")
     .option("--no-progress", "no progress bar even on a terminal")
+    .option("--no-figures", "do not draw the figures when training ends (rnnc report draws them later)")
     .option("--print-config", "print the resolved settings with their origin and exit")
     .action(async (spec: string, opts: TrainOpts) => setCode(await (await import("./train-run.js")).runTrain(spec, opts)));
 }

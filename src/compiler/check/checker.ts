@@ -13,6 +13,7 @@ import { closest, didYouMean, resetSuggestionBudget } from "./suggest.js";
 import { FIELDS, FILE_ARGS, SOURCES, type ArgSpec } from "./sources.js";
 import { describeKind, describeVal, type Sym, type Val } from "./values.js";
 import { checkEval, checkTrain, type ConfigContext } from "./config.js";
+import { checkSweep } from "./sweep.js";
 
 const ELEMENTWISE_UNARY = new Set(["relu", "tanh", "sigmoid", "softplus", "exp", "log", "sqrt", "abs", "square", "sign"]);
 const REDUCTIONS = new Set(["sum", "mean", "max", "min"]);
@@ -149,6 +150,8 @@ class Checker {
     const train = trainBlock ? checkTrain(trainBlock, cfg) : null;
     const evalBlock = items.find((i): i is A.EvalBlock => i.kind === "eval");
     const evalPlan = evalBlock ? checkEval(evalBlock, cfg) : null;
+    const sweepBlock = items.find((i): i is A.SweepBlock => i.kind === "sweep");
+    const sweep = sweepBlock ? checkSweep(sweepBlock, trainBlock, evalBlock, cfg) : null;
     this.warnUnused();
 
     const symbols: TypedSymbol[] = [...this.syms.values()].map((s) => {
@@ -178,6 +181,7 @@ class Checker {
       observe: this.observeG.build(),
       train,
       eval: evalPlan,
+      ...(sweep ? { sweep } : {}),
     };
     return { program, symbols };
   }
@@ -190,7 +194,7 @@ class Checker {
         hints: ["start the file with `model NAME \"a short description\"`"],
       });
     }
-    for (const kind of ["model", "dims", "params", "train", "eval", "latent"] as const) {
+    for (const kind of ["model", "dims", "params", "train", "eval", "sweep", "latent"] as const) {
       const all = items.filter((i) => i.kind === kind);
       for (const extra of all.slice(1)) {
         const sp = "keywordSpan" in extra ? extra.keywordSpan : extra.span;

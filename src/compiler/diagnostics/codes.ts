@@ -233,6 +233,17 @@ interval >= 1, a fraction within [0, 1]).`,
     severity: "error",
     explanation: `A number carries a unit that does not fit (eval every 25 steps where epochs are meant), or lacks one.`,
   },
+  "RNN-E066": {
+    title: "invalid sweep entry",
+    severity: "error",
+    explanation: `A sweep block lists the settings to vary and the number of runs per setting:
+'optimizer.lr = [1e-3, 5e-4]', 'seq_len = [100, 200]', 'runs = 3'. A key is written as for
+'rnnc train --set': a train setting ('seq_len', 'forcing'), one argument of a setting the spec writes as a
+call ('optimizer.lr', 'forcing.every'), or 'eval.every'. The seed is not swept: 'runs = R' trains R runs
+of every grid point with the seeds base, base + 1, ... A setting is swept either whole or by its
+arguments, not both, and a list holds each value once. Every grid point is checked as its runs will
+be configured, so a value that makes some point invalid is reported here, not when the run starts.`,
+  },
   // ---- warnings ----
   "RNN-W101": {
     title: "parameter is never used",

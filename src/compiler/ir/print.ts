@@ -29,5 +29,6 @@ export function printProgram(p: Program): string {
   for (const i of p.inputs) out.push(`input ${i.name}:${shape(i.shape)} from ${i.data}`);
   for (const o of p.observations) out.push(`observe ${o.name}:${shape(o.shape)}`);
   for (const k of ["prelude", "init", "step", "observe"] as const) out.push(printGraph(k, p[k]));
+  if (p.sweep) out.push(`sweep ${[...p.sweep.grid.map((a) => `${a.key}=[${a.values.join(", ")}]`), `runs=${p.sweep.runs}`].join(" ")}`);
   return out.join("\n");
 }

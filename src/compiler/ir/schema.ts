@@ -179,5 +179,9 @@ export const IR_SCHEMA = {
         }),
       ],
     },
+    sweep: obj({
+      grid: { type: "array", items: obj({ key: str, values: { type: "array", items: str, minItems: 1 } }) },
+      runs: { type: "integer", minimum: 1 },
+    }),
   },
 } as const;

@@ -205,6 +205,17 @@ export interface EvalPlan {
   keepBestBy: Measure["kind"] | null;
 }
 
+/**
+ * The spec's `sweep` block: a grid of settings and a number of runs per grid point. Each value is
+ * the source text that `rnnc sweep` passes to a run as `--set key=value`; run r of a point uses the
+ * seed base + r.
+ */
+export interface SweepPlan {
+  /** The axes in the order written; the first varies slowest. */
+  grid: { key: string; values: string[] }[];
+  runs: number;
+}
+
 export interface Program {
   irVersion: typeof IR_VERSION;
   model: { name: string; title?: string; file: string };
@@ -225,4 +236,6 @@ export interface Program {
   observe: Graph;
   train: TrainPlan | null;
   eval: EvalPlan | null;
+  /** Present only when the spec has a sweep block. */
+  sweep?: SweepPlan;
 }

@@ -44,8 +44,9 @@ export function appendMetric(dir: string, event: Record<string, unknown>): void 
   appendFileSync(runPath(dir, "metrics"), JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
 }
 
-/** A stable hash of the model part of the IR (not the training settings), for resume checks. */
+/** A stable hash of the model part of the IR (not the training settings or the sweep), for resume checks. */
 export function modelHash(p: Program): string {
-  const rest = { ...p, train: null, eval: null, model: null };
+  const rest: Record<string, unknown> = { ...p, train: null, eval: null, model: null };
+  delete rest["sweep"]; // absent in specs without a sweep block, so their hashes are unchanged
   return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
 }
