@@ -4,8 +4,8 @@
 //   npx tsx bench/quality.ts [--quick] [--cases dendplrnn,alrnn,diru-lstm,flipflop] [--seed N]
 // --quick runs every case at a small fraction of its budget (a smoke test of the benchmark, a few
 // minutes; its numbers are not comparable with the references). The full run trains the reference
-// budgets: about 45 minutes on a quiet 2-core machine (extrapolated from --quick: dendPLRNN ~11 min,
-// ALRNN ~16, DIRU/LSTM ~8, flip-flop ~7), more under load. The DSR cases train and evaluate on the
+// budgets: 32 minutes measured on a loaded 2-core machine (dendPLRNN 9 min, ALRNN 9, DIRU/LSTM 10,
+// flip-flop 3). The DSR cases train and evaluate on the
 // references' own data files when ../shared/data is present, else on rnnc's generated Lorenz-63.
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
