@@ -172,6 +172,32 @@ const HELPERS: Record<string, string> = {
   pw: "function pw(a, b) { if (a === 1 || b === 0) return 1; if (a === -1 && (b === Infinity || b === -Infinity)) return 1; return Math.pow(a, b); }",
 };
 
+/**
+ * The loops of a matrix product out = a @ b (NumPy matmul: vectors promoted, leading dims
+ * broadcast): loop extents [lead..., m, n], the element strides of out, a and b over them, the
+ * reduction length K and a's and b's strides along it.
+ */
+export function matmulLayout(aShape: number[], bShape: number[], outShape: number[]): { K: number; loop: number[]; out: number[]; a: number[]; b: number[]; ka: number; kb: number } {
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const K = aShape[ra - 1]!;
+  const m = ra >= 2 ? aShape[ra - 2]! : 1;
+  const nn = rb >= 2 ? bShape[rb - 1]! : 1;
+  const lead = outShape.slice(0, outShape.length - (ra >= 2 ? 1 : 0) - (rb >= 2 ? 1 : 0));
+  const ast = stridesOf(aShape);
+  const bst = stridesOf(bShape);
+  const leadStrides = (l: number[], st: number[]) => bcastStrides(l, lead).map((s, i) => (s === 0 ? 0 : st[i - (lead.length - l.length)]!));
+  return {
+    K,
+    loop: [...lead, m, nn],
+    out: stridesOf([...lead, m, nn]),
+    a: [...leadStrides(aShape.slice(0, Math.max(0, ra - 2)), ast), ra >= 2 ? ast[ra - 2]! : 0, 0],
+    b: [...leadStrides(bShape.slice(0, Math.max(0, rb - 2)), bst), 0, rb >= 2 ? bst[rb - 1]! : 0],
+    ka: 1,
+    kb: rb >= 2 ? bst[rb - 2]! : 1,
+  };
+}
+
 /** Strides of `shape` broadcast (right-aligned) against `out`. */
 export function bcastStrides(shape: number[], out: number[]): number[] {
   const st = stridesOf(shape);
@@ -311,26 +337,10 @@ function emitEqn(em: Emitter, e: Eqn, plan: GraphPlan, tiled: boolean, where: st
     }
     case "matmul": {
       const [a, b] = args as [ValuePlan, ValuePlan];
-      const ra = a.shape.length;
-      const rb = b.shape.length;
-      const K = a.shape[ra - 1]!;
-      const m = ra >= 2 ? a.shape[ra - 2]! : 1;
-      const nn = rb >= 2 ? b.shape[rb - 1]! : 1;
-      const la = a.shape.slice(0, Math.max(0, ra - 2));
-      const lb = b.shape.slice(0, Math.max(0, rb - 2));
-      const lead = shape.slice(0, shape.length - (ra >= 2 ? 1 : 0) - (rb >= 2 ? 1 : 0));
-      const ast = stridesOf(a.shape);
-      const bst = stridesOf(b.shape);
-      const leadStrides = (l: number[], st: number[]) => bcastStrides(l, lead).map((s, i) => (s === 0 ? 0 : st[i - (lead.length - l.length)]!));
-      // loop dims: [batch?, lead..., i (m), j (n)]; k is the reduction
-      const oStrides = [...stridesOf([...lead, m, nn])];
-      const aStrides = [...leadStrides(la, ast), ra >= 2 ? ast[ra - 2]! : 0, 0];
-      const bStrides = [...leadStrides(lb, bst), 0, rb >= 2 ? bst[rb - 1]! : 0];
-      const ka = 1;
-      const kb = rb >= 2 ? bst[rb - 2]! : 1;
+      const { K, loop, out: oStrides, a: aStrides, b: bStrides, ka, kb } = matmulLayout(a.shape, b.shape, shape);
       const A = storeName(a);
       const B = storeName(b);
-      return loopNest(em, [...bdim, ...lead, m, nn], [{ ...outAcc, strides: [...bs(out), ...oStrides] }, accOf(a, aStrides), accOf(b, bStrides)], ([io, ia, ib]) => {
+      return loopNest(em, [...bdim, ...loop], [{ ...outAcc, strides: [...bs(out), ...oStrides] }, accOf(a, aStrides), accOf(b, bStrides)], ([io, ia, ib]) => {
         const k = em.fresh("k");
         return `let acc = 0;\nfor (let ${k} = 0; ${k} < ${K}; ${k}++) acc += ${A}[${term(ia!, k, ka)}] * ${B}[${term(ib!, k, kb)}];\n${O}[${io}] = acc;`;
       });

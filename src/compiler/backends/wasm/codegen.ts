@@ -10,7 +10,7 @@
 // Transcendental functions (tanh, exp, log, sigmoid, softplus, pow) are called per lane from the
 // host's Math, in float64, so they agree with the interpreter to float32 rounding.
 import type { Eqn } from "../../ir/types.js";
-import { bcastStrides } from "../interp/codegen.js";
+import { bcastStrides, matmulLayout } from "../interp/codegen.js";
 import { InterpError } from "../interp/errors.js";
 import { concatAxis, isBinary, isReduce, isUnary, numAttr, reduceAxes, sliceBounds, stridesOf, transposePerm, type GraphPlan, type ValuePlan } from "../interp/plan.js";
 import { encodeModule, FnBuilder, type ImportFn } from "./encoder.js";
@@ -484,20 +484,12 @@ class Gen {
       }
       case "matmul": {
         const [a, b] = args as [ValuePlan, ValuePlan];
-        const ra = a.shape.length;
-        const rb = b.shape.length;
-        const K = a.shape[ra - 1]!;
-        const m = ra >= 2 ? a.shape[ra - 2]! : 1;
-        const nn = rb >= 2 ? b.shape[rb - 1]! : 1;
-        const lead = shape.slice(0, shape.length - (ra >= 2 ? 1 : 0) - (rb >= 2 ? 1 : 0));
-        const ast = stridesOf(a.shape);
-        const bst = stridesOf(b.shape);
-        const leadStrides = (l: number[], st: number[]) => bcastStrides(l, lead).map((s, i) => (s === 0 ? 0 : st[i - (lead.length - l.length)]!));
-        const outAcc = this.access(out, stridesOf([...lead, m, nn]));
-        const aAcc = this.access(a, [...leadStrides(a.shape.slice(0, Math.max(0, ra - 2)), ast), ra >= 2 ? ast[ra - 2]! : 0, 0, 1]);
-        const bAcc = this.access(b, [...leadStrides(b.shape.slice(0, Math.max(0, rb - 2)), bst), 0, rb >= 2 ? bst[rb - 1]! : 0, rb >= 2 ? bst[rb - 2]! : 1]);
+        const L = matmulLayout(a.shape, b.shape, shape);
+        const outAcc = this.access(out, L.out);
+        const aAcc = this.access(a, [...L.a, L.ka]);
+        const bAcc = this.access(b, [...L.b, L.kb]);
         const mul: Eqn = { op: "mul", args: [a.name, b.name], out: e.out, shape: [] };
-        this.contraction(outAcc, acc, [...lead, m, nn], [K], [aAcc, bAcc], { k: "op", e: mul, kids: [{ k: "leaf", i: 0 }, { k: "leaf", i: 1 }] }, { init: 0, op: "f32x4.add" });
+        this.contraction(outAcc, acc, L.loop, [L.K], [aAcc, bAcc], { k: "op", e: mul, kids: [{ k: "leaf", i: 0 }, { k: "leaf", i: 1 }] }, { init: 0, op: "f32x4.add" });
         return;
       }
     }
