@@ -67,6 +67,22 @@ describe("rnnc train / generate / eval", () => {
     expect(events.some((e) => e.type === "eval")).toBe(true);
   });
 
+  it("--precision float64 trains the same model on the exact JavaScript kernel", () => {
+    const losses = (precision: string) => {
+      const out = join(dir, `run-${precision}`);
+      const r = rnnc("train", spec, "--out", out, "--backend", "cpu", "--precision", precision, "--epochs", "1", "--no-figures");
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(`fused tier (${precision})`);
+      return readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "epoch").map((e) => e.loss as number);
+    };
+    const [a, b] = [losses("float32"), losses("float64")];
+    // one epoch of 3 batches from the same start: the two arithmetics agree to float32 rounding
+    expect(Math.abs(a[0]! - b[0]!) / b[0]!).toBeLessThan(1e-4);
+    const bad = rnnc("train", spec, "--precision", "float16");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown --precision 'float16'/);
+  });
+
   it("prints the resolved configuration with the origin of every value", () => {
     const r = rnnc("train", spec, "--print-config", "--set", "optimizer.lr=1e-4", "--epochs", "7");
     expect(r.code, r.err).toBe(0);

@@ -12,6 +12,7 @@ import { evaluate, type Scores } from "../runtime/eval/evaluate.js";
 import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
 import { Prng } from "../runtime/train/prng.js";
+import type { Precision } from "../compiler/backends/fused/engine.js";
 import { freshCursor, train, type Tier, type TrainEvent, type TrainState } from "../runtime/train/trainer.js";
 import { appendMetric, createRunDir, defaultRunDir, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
@@ -28,6 +29,7 @@ export interface TrainOpts {
   resume?: string;
   backend: string;
   tier: string;
+  precision: string;
   json?: boolean;
   printConfig?: boolean;
   initParams?: string;
@@ -84,9 +86,11 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   }
 
   if (!["auto", "graph", "fused"].includes(opts.tier)) throw new UsageError(`unknown --tier '${opts.tier}' (auto, graph, fused)`);
+  if (!["float32", "float64"].includes(opts.precision)) throw new UsageError(`unknown --precision '${opts.precision}' (float32, float64)`);
   const sel = await selectBackend(backendChoice);
   const tf = sel.tf;
-  // The fused kernel runs in JavaScript; native/GPU backends run whole tfjs graphs faster.
+  // The fused kernel runs on the host (WebAssembly or JavaScript); native/GPU backends run whole
+  // tfjs graphs faster.
   const tier: Tier = opts.tier === "auto" ? (sel.name === "cpu" || sel.name === "wasm" ? "fused" : "graph") : (opts.tier as Tier);
 
   // Run directory: fresh, or the one being resumed.
@@ -119,7 +123,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
 
   say(`rnnc: training ${program.model.name} (${spec}) on ${[...data.values()].map((d) => d.description).join(", ")}`);
   const skipped = sel.fellBackFrom?.length ? ` (${sel.fellBackFrom.map((f) => f.name).join(", ")} not available; --backend ${sel.fellBackFrom[0]!.name} says why)` : "";
-  say(`rnnc: ${tier} tier on the ${sel.name} backend${skipped}; run directory ${dir}`);
+  say(`rnnc: ${tier} tier${tier === "fused" ? ` (${opts.precision})` : ""} on the ${sel.name} backend${skipped}; run directory ${dir}`);
   if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier, dir, model: program.model.name }));
 
   const evalPlan = program.eval;
@@ -158,6 +162,7 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
 
   const result = await train({
     tier,
+    precision: opts.precision as Precision,
     tf,
     program,
     data,

@@ -8,6 +8,7 @@ import type { Program, TrainPlan } from "../../compiler/ir/types.js";
 import type { LoadedData, SeriesData, TaskData } from "../data/datasets.js";
 import type { ParamValues } from "../model/params.js";
 import { FusedKernel, type FusedBatch } from "../../compiler/backends/fused/kernel.js";
+import type { Precision } from "../../compiler/backends/fused/engine.js";
 import { PACKED, PackedParams } from "./packed.js";
 import { batchLoss, regularization, type Batch } from "./objective.js";
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
@@ -99,6 +100,8 @@ export type Tier = "graph" | "fused";
 
 export interface TrainSetup {
   tier?: Tier;
+  /** The fused tier's arithmetic (default: float32 WebAssembly where the host has SIMD). */
+  precision?: Precision;
   tf: Tf;
   program: Program;
   data: Map<string, LoadedData>;
@@ -138,7 +141,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const N = program.observations[0] ? (program.observations[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const I = program.inputs[0] ? (program.inputs[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const O = N;
-  const kernel = fused ? new FusedKernel(program, plan.batchSize) : null;
+  const kernel = fused ? new FusedKernel(program, plan.batchSize, setup.precision) : null;
   const snapshot = (): TrainState => ({
     cursor: { ...structuredClone(cursor), streams: Object.fromEntries([...streams].map(([k, p]) => [k, p.getState()])) },
     params: cloneParams(packed ? packed.values() : new Map([...vars].map(([k, v]) => [k, v.dataSync() as Float32Array])), setup.state.params),
