@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readNpy, readNpz, writeNpy, writeNpz } from "../src/runtime/data/npy.js";
-import { dendplrnnSpec } from "./helpers/dendplrnn.js";
+import { tinyDendplrnnSpec } from "./helpers/dendplrnn.js";
 
 const root = join(import.meta.dirname, "..");
 const entry = join(root, "test", "helpers", "rnnc-src.ts");
@@ -16,26 +16,7 @@ function rnnc(...args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-const SPEC = dendplrnnSpec({
-  header: `model tiny "a small dendritic PLRNN"`,
-  steps: 4000,
-  testSteps: 2000,
-  M: 5,
-  B: 2,
-  init: "fixed",
-  train: `loss = mse(x, lorenz)
-    forcing = sparse(every = 10, units = z[:N])
-    optimizer = radam(lr = 3e-3)
-    batch_size = 4
-    seq_len = 30
-    batches_per_epoch = 3
-    epochs = 3
-    seed = 2`,
-  evalBlock: `eval every 1 epochs {
-  measures = [dstsp(bins = 10), dh(smoothing = 5), pe(steps = 5)]
-  keep best by dstsp
-}`,
-});
+const SPEC = tinyDendplrnnSpec(3, true);
 
 let dir: string;
 let spec: string;

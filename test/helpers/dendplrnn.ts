@@ -34,3 +34,24 @@ train {
 ${o.train.trim().split("\n").map((l) => "  " + l.trim()).join("\n")}
 }${o.evalBlock ? "\n" + o.evalBlock : ""}`;
 }
+
+/** The tiny dendPLRNN the CLI end-to-end tests train: 5 units, 3 batches of 4 x 30 per epoch. */
+export function tinyDendplrnnSpec(epochs: number, withEval: boolean): string {
+  return dendplrnnSpec({
+    header: `model tiny "a small dendritic PLRNN"`,
+    steps: 4000,
+    testSteps: 2000,
+    M: 5,
+    B: 2,
+    init: "fixed",
+    train: `loss = mse(x, lorenz)
+      forcing = sparse(every = 10, units = z[:N])
+      optimizer = radam(lr = 3e-3)
+      batch_size = 4
+      seq_len = 30
+      batches_per_epoch = 3
+      epochs = ${epochs}
+      seed = 2`,
+    ...(withEval ? { evalBlock: `eval every 1 epochs {\n  measures = [dstsp(bins = 10), dh(smoothing = 5), pe(steps = 5)]\n  keep best by dstsp\n}` } : {}),
+  });
+}

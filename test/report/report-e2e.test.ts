@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dendplrnnSpec } from "../helpers/dendplrnn.js";
+import { tinyDendplrnnSpec } from "../helpers/dendplrnn.js";
 import { launchChromium } from "./chromium.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -25,24 +25,8 @@ function rnnc(...args: string[]): Promise<{ code: number; out: string; err: stri
   });
 }
 
-const spec = (epochs: number, evalBlock: boolean) =>
-  dendplrnnSpec({
-    header: `model tiny "a small dendritic PLRNN"`,
-    steps: 4000,
-    testSteps: 2000,
-    M: 5,
-    B: 2,
-    init: "fixed",
-    train: `loss = mse(x, lorenz)
-      forcing = sparse(every = 10, units = z[:N])
-      optimizer = radam(lr = 3e-3)
-      batch_size = 4
-      seq_len = 30
-      batches_per_epoch = 3
-      epochs = ${epochs}
-      seed = 2`,
-    ...(evalBlock ? { evalBlock: `eval every 1 epochs {\n  measures = [dstsp(bins = 10), dh(smoothing = 5), pe(steps = 5)]\n  keep best by dstsp\n}` } : {}),
-  });
+const spec = tinyDendplrnnSpec;
+
 
 /** An analysis in the format of `rnnc analyze --out` (a 5-unit state; the model observes the first 3). */
 const ANALYSIS = {
