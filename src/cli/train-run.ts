@@ -2,7 +2,7 @@
 // compile, load the data, train with checkpoints and periodic evaluation.
 // Precedence of settings (lowest first): rnnc's defaults < the spec < --set < --epochs/--seed.
 import { dirname, join, resolve } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
 import { selectBackend, type BackendChoice } from "../runtime/backend/select.js";
@@ -13,7 +13,8 @@ import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
 import { Prng } from "../runtime/train/prng.js";
 import type { Precision } from "../compiler/backends/fused/engine.js";
-import { freshCursor, train, type Tier, type TrainEvent, type TrainState } from "../runtime/train/trainer.js";
+import { defaultModelsPerCall, trainEnsemble } from "../runtime/train/ensemble.js";
+import { freshCursor, train, type Tier, type TrainEvent, type TrainResult, type TrainState } from "../runtime/train/trainer.js";
 import { appendMetric, createRunDir, defaultRunDir, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
 import { EXIT, UsageError } from "./main.js";
@@ -37,20 +38,44 @@ export interface TrainOpts {
   progress?: boolean;
   /** false with --no-figures (rnnc sweep's runs). */
   figures?: boolean;
+  /** --ensemble E: E seeds side by side in one kernel. */
+  ensemble?: string;
 }
 
 function intFlag(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (name === "seed" ? 0 : 1)) throw new UsageError(`--${name} expects ${name === "seed" ? "a non-negative" : "a positive"} integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < (name === "seed" ? 0 : 1) || (name === "ensemble" && n > 4096)) throw new UsageError(`--${name} expects ${name === "seed" ? "a non-negative" : "a positive"} integer, got '${v}'`);
   return n;
 }
 
-export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
-  const epochs = intFlag(opts.epochs, "epochs");
-  const seed = intFlag(opts.seed, "seed");
-  const backendChoice = parseBackend(opts.backend);
-  const sets = [...opts.set, ...(epochs !== undefined ? [`epochs=${epochs}`] : []), ...(seed !== undefined ? [`seed=${seed}`] : [])];
+/** One run being trained: its model, data, directory and where it stands. */
+interface RunContext {
+  spec: string;
+  program: Program;
+  plan: NonNullable<Program["train"]>;
+  data: Map<string, LoadedData>;
+  dir: string;
+  state: TrainState;
+  hash: string;
+  best: CheckpointMeta["best"];
+}
+
+/** How a run reports: text lines, JSON lines (tagged with the member in ensembles), a progress bar. */
+interface RunOutput {
+  json: boolean;
+  out: (line: string) => void;
+  say: (line: string) => void;
+  progress: Progress | null;
+  /** Ensembles: the member's index and directory (added to JSON events and text lines). */
+  member?: { index: number; dir: string };
+}
+
+/**
+ * Compiles the spec with `sets`, loads its data (built-in generators are seeded by the run's
+ * seed), and opens the run directory: fresh with initial parameters, or resumed from its checkpoint.
+ */
+function prepareRun(spec: string, sets: string[], opts: Pick<TrainOpts, "data" | "test" | "initParams" | "paramMap">, where: { resume: string } | { out: string | undefined }, backend: string | null): RunContext | number {
   const compiled = compileForRun(spec, sets);
   if (!compiled.program) return EXIT.userError;
   const ir = compiled.program;
@@ -58,17 +83,8 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     process.stderr.write(`${spec}: the spec has no train block; add one, e.g. train { loss = mse(x, data) }\n`);
     return EXIT.userError;
   }
-  const out = (line: string) => process.stdout.write(line + "\n");
-  const json = Boolean(opts.json);
-  const say = (line: string) => {
-    if (!json) out(line);
-  };
-
-  // Data and dims.
-  const plan0 = ir.train;
-  const rngRoot = new Prng(plan0.seed);
-  let data: Map<string, LoadedData>;
-  data = loadData(ir, { baseDir: dirname(resolve(spec)), ...(opts.data ? { dataFile: opts.data } : {}), ...(opts.test ? { testFile: opts.test } : {}), rng: (s) => rngRoot.fork(s) });
+  const rngRoot = new Prng(ir.train.seed);
+  const data = loadData(ir, { baseDir: dirname(resolve(spec)), ...(opts.data ? { dataFile: opts.data } : {}), ...(opts.test ? { testFile: opts.test } : {}), rng: (s) => rngRoot.fork(s) });
   let program: Program;
   try {
     program = bindDims(ir, dataSizes(data));
@@ -80,146 +96,289 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
     throw e;
   }
   const plan = program.train!;
-  if (opts.printConfig) {
+  if (backend === null) {
     printConfig(program, compiled.overridden, data);
     return EXIT.ok;
   }
+  const hash = modelHash(program);
+  if ("resume" in where) {
+    const dir = where.resume;
+    const ck = readCheckpoint(runPath(dir, "last"));
+    if (ck.meta.irHash !== hash) throw new UsageError(`${dir} was trained with a different model than ${spec}; resume needs the same spec`);
+    createRunDir(dir);
+    return { spec, program, plan, data, dir, state: ck.state, hash, best: ck.meta.best };
+  }
+  const dir = where.out ?? defaultRunDir(program.model.name);
+  if (existsSync(runPath(dir, "last"))) throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir}, or choose another --out`);
+  createRunDir(dir);
+  let params: ParamValues;
+  if (opts.initParams) params = loadParams(opts.initParams, program, opts.paramMap ? readParamMap(opts.paramMap) : {});
+  else {
+    const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
+    params = initParams(program, rngRoot.fork("init"), (name) => ranges.get(name)!);
+  }
+  writeJson(runPath(dir, "config"), configRecord(program, compiled.overridden, data, backend, spec));
+  writeJson(runPath(dir, "ir"), program);
+  saveParams(runPath(dir, "params"), params);
+  return { spec, program, plan, data, dir, state: { cursor: freshCursor(plan.seed, plan), params, optimizer: null }, hash, best: null };
+}
 
+/** The run's event log, periodic evaluation and checkpoints, and its ending (final scores, figures). */
+function runCallbacks(ctx: RunContext, io: RunOutput) {
+  const { program, plan, dir } = ctx;
+  const evalPlan = program.eval;
+  const testData = evalPlan ? ctx.data.get(evalPlan.from.data) : undefined;
+  const canEval = evalPlan && testData?.kind === "series";
+  const tag = io.member ? { member: io.member.index, dir: io.member.dir } : {};
+  const prefix = io.member ? `[${io.member.dir}] ` : "";
+  const emit = (e: Record<string, unknown>, text: string | null) => {
+    if (io.json) io.out(JSON.stringify({ ...e, ...tag }));
+    else if (text !== null) io.out(prefix + text);
+  };
+  const score = (params: ParamValues, quick: boolean): Scores | undefined => {
+    if (!canEval || testData.kind !== "series") return undefined;
+    const sim = makeSimulator(program, params);
+    return evaluate(sim, testData.test, evalPlan, quick ? { peStarts: 2000 } : {});
+  };
+  const meta = (): CheckpointMeta => ({ irHash: ctx.hash, best: ctx.best, savedAt: new Date().toISOString() });
+  let lastEpoch: { epoch: number; loss: number } | undefined;
+
+  const onEvent = (e: TrainEvent) => {
+    if (e.type === "epoch") lastEpoch = { epoch: e.epoch, loss: e.loss };
+    appendMetric(dir, e as unknown as Record<string, unknown>);
+    if (e.type === "batch") {
+      io.progress?.batch(e.epoch, e.batch, e.loss);
+      return;
+    }
+    if (io.json) return emit(e, null);
+    if (e.type === "epoch") {
+      if (!io.progress?.enabled) emit(e, `epoch ${e.epoch}/${plan.epochs}  loss ${e.loss.toExponential(4)}  lr ${e.lr.toExponential(2)}  ${e.seconds.toFixed(2)} s${e.gtfAlpha !== undefined ? `  gtf alpha ${e.gtfAlpha.toFixed(3)}` : ""}`);
+    } else if (e.type === "start" && e.resumedAt) emit(e, `rnnc: resuming at epoch ${e.resumedAt.epoch + 1}, batch ${e.resumedAt.batch + 1}`);
+  };
+
+  const afterEpoch = (done: number, s: TrainState) => {
+    saveParams(runPath(dir, "params"), s.params);
+    if (canEval && (done % evalPlan.everyEpochs === 0 || done === plan.epochs)) {
+      const sc = score(s.params, true)!;
+      const evt = { type: "eval", epoch: done, ...sc };
+      appendMetric(dir, evt);
+      io.progress?.clear();
+      emit(evt, `eval  epoch ${done}  ${formatScores(sc)}`);
+      const key = evalPlan.keepBestBy;
+      const v = key ? sc[key] : undefined;
+      if (key && v !== undefined && Number.isFinite(v) && (!ctx.best || v < ctx.best.value)) {
+        ctx.best = { measure: key, value: v, epoch: done };
+        saveParams(runPath(dir, "best"), s.params);
+        writeCheckpoint(runPath(dir, "bestCheckpoint"), s, meta());
+      }
+    }
+    writeCheckpoint(runPath(dir, "last"), s, meta());
+  };
+
+  /** Writes the end state; returns the run's exit code. */
+  const finish = async (result: TrainResult, figures: boolean): Promise<number> => {
+    if (!io.json && io.progress?.enabled && lastEpoch) io.say(`${prefix}trained to epoch ${lastEpoch.epoch}/${plan.epochs}  loss ${lastEpoch.loss.toExponential(4)}`);
+    if (result.outcome === "nan") {
+      writeCheckpoint(runPath(dir, "last"), result.lastGood, meta());
+      saveParams(runPath(dir, "params"), result.lastGood.params);
+      process.stderr.write(`rnnc: ${prefix}${result.nanMessage}\nrnnc: the last good parameters are in ${runPath(dir, "params")}; resume with --resume ${dir}\n`);
+      return EXIT.userError;
+    }
+    writeCheckpoint(runPath(dir, "last"), result.state, meta());
+    saveParams(runPath(dir, "params"), result.state.params);
+    if (result.outcome === "stopped") return 130;
+    const best = ctx.best;
+    const finalParams = best && evalPlan?.keepBestBy ? readCheckpoint(runPath(dir, "bestCheckpoint")).state.params : result.state.params;
+    const final = score(finalParams, false);
+    if (final) {
+      const evt = { type: "final", ...final, ...(best ? { bestEpoch: best.epoch } : {}) };
+      appendMetric(dir, evt);
+      emit(evt, `final ${best ? `(best by ${best.measure}, epoch ${best.epoch})` : "(last epoch)"}: ${formatScores(final)}`);
+    }
+    // Figures of the run (figures/*.svg|png, drawn from the same model and data); plotting never fails training.
+    if (figures) await import("../runtime/plots/run.js")
+      .then((plots) => plots.writeRunFigures(dir, { program, params: finalParams, paramsFile: best && evalPlan?.keepBestBy ? RUN_FILES.best : RUN_FILES.params }, ctx.data))
+      .then(({ files }) => io.say(`${prefix}rnnc: ${files.length / 2} figures in ${join(dir, "figures")}; the whole run in one page: rnnc report ${dir}`))
+      .catch((e: unknown) => process.stderr.write(`rnnc: warning: the figures could not be drawn (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the trained model is unaffected\n`));
+    return EXIT.ok;
+  };
+  return { onEvent, afterEpoch, finish };
+}
+
+/** Ctrl-C: stop after the current batch with a checkpoint; a second Ctrl-C quits at once. */
+function stopOnSigint(progress: Progress | null): { stopRequested: () => boolean; release: () => void } {
+  let requested = false;
+  const onSigint = () => {
+    if (requested) process.exit(130);
+    requested = true;
+    progress?.clear();
+    process.stderr.write("\nrnnc: stopping after this batch and writing a checkpoint (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  return { stopRequested: () => requested, release: () => process.off("SIGINT", onSigint) };
+}
+
+export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
+  const epochs = intFlag(opts.epochs, "epochs");
+  const seed = intFlag(opts.seed, "seed");
+  const ensemble = intFlag(opts.ensemble, "ensemble");
+  const backendChoice = parseBackend(opts.backend);
   if (!["auto", "graph", "fused"].includes(opts.tier)) throw new UsageError(`unknown --tier '${opts.tier}' (auto, graph, fused)`);
   if (!["float32", "float64"].includes(opts.precision)) throw new UsageError(`unknown --precision '${opts.precision}' (float32, float64)`);
+  const sets = [...opts.set, ...(epochs !== undefined ? [`epochs=${epochs}`] : [])];
+  const withSeed = (s: number | undefined) => [...sets, ...(s !== undefined ? [`seed=${s}`] : [])];
+  if (opts.printConfig) {
+    const r = prepareRun(spec, withSeed(seed), opts, { out: undefined }, null);
+    return typeof r === "number" ? r : EXIT.ok;
+  }
+  const ensembleDir = opts.resume && existsSync(join(opts.resume, ENSEMBLE_FILE)) ? opts.resume : undefined;
+  if (ensemble !== undefined || ensembleDir) return runEnsemble(spec, opts, withSeed, seed, ensemble, ensembleDir);
+
+  const json = Boolean(opts.json);
+  const out = (line: string) => process.stdout.write(line + "\n");
+  const say = (line: string) => {
+    if (!json) out(line);
+  };
   const sel = await selectBackend(backendChoice);
+  const ctx = prepareRun(spec, withSeed(seed), opts, opts.resume ? { resume: opts.resume } : { out: opts.out }, sel.name);
+  if (typeof ctx === "number") return ctx;
+  const { program, plan, data, dir } = ctx;
   const tf = sel.tf;
   // The fused kernel runs on the host (WebAssembly or JavaScript); native/GPU backends run whole
   // tfjs graphs faster.
   const tier: Tier = opts.tier === "auto" ? (sel.name === "cpu" || sel.name === "wasm" ? "fused" : "graph") : (opts.tier as Tier);
-
-  // Run directory: fresh, or the one being resumed.
-  let dir: string;
-  let state: TrainState;
-  let best: CheckpointMeta["best"] = null;
-  const hash = modelHash(program);
-  if (opts.resume) {
-    dir = opts.resume;
-    const ck = readCheckpoint(runPath(dir, "last"));
-    if (ck.meta.irHash !== hash) throw new UsageError(`${dir} was trained with a different model than ${spec}; resume needs the same spec`);
-    state = ck.state;
-    best = ck.meta.best;
-  } else {
-    dir = opts.out ?? defaultRunDir(program.model.name);
-    if (existsSync(runPath(dir, "last"))) throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir}, or choose another --out`);
-    createRunDir(dir);
-    let params: ParamValues;
-    if (opts.initParams) params = loadParams(opts.initParams, program, opts.paramMap ? readParamMap(opts.paramMap) : {});
-    else {
-      const ranges = new Map([...data].map(([k, d]) => [k, dataRange(d)]));
-      params = initParams(program, rngRoot.fork("init"), (name) => ranges.get(name)!);
-    }
-    state = { cursor: freshCursor(plan.seed, plan), params, optimizer: null };
-    writeJson(runPath(dir, "config"), configRecord(program, compiled.overridden, data, sel.name, spec));
-    writeJson(runPath(dir, "ir"), program);
-    saveParams(runPath(dir, "params"), params);
-  }
-  createRunDir(dir);
 
   say(`rnnc: training ${program.model.name} (${spec}) on ${[...data.values()].map((d) => d.description).join(", ")}`);
   const skipped = sel.fellBackFrom?.length ? ` (${sel.fellBackFrom.map((f) => f.name).join(", ")} not available; --backend ${sel.fellBackFrom[0]!.name} says why)` : "";
   say(`rnnc: ${tier} tier${tier === "fused" ? ` (${opts.precision})` : ""} on the ${sel.name} backend${skipped}; run directory ${dir}`);
   if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier, dir, model: program.model.name }));
 
-  const evalPlan = program.eval;
-  const testData = evalPlan ? data.get(evalPlan.from.data) : undefined;
-  const canEval = evalPlan && testData?.kind === "series";
   const progress = new Progress({ enabled: !json && opts.progress !== false && Boolean(process.stdout.isTTY), epochs: plan.epochs, batches: plan.batchesPerEpoch });
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    progress.clear();
-    process.stderr.write("\nrnnc: stopping after this batch and writing a checkpoint (Ctrl-C again to quit at once)\n");
-  };
-  process.on("SIGINT", onSigint);
-
-  const score = (params: ParamValues, quick: boolean): Scores | undefined => {
-    if (!canEval || testData.kind !== "series") return undefined;
-    const sim = makeSimulator(program, params);
-    return evaluate(sim, testData.test, evalPlan, quick ? { peStarts: 2000 } : {});
-  };
-  const meta = (): CheckpointMeta => ({ irHash: hash, best, savedAt: new Date().toISOString() });
-
-  let lastEpoch: { epoch: number; loss: number } | undefined;
-  const onEvent = (e: TrainEvent) => {
-    if (e.type === "epoch") lastEpoch = { epoch: e.epoch, loss: e.loss };
-    appendMetric(dir, e as unknown as Record<string, unknown>);
-    if (json) {
-      if (e.type !== "batch") out(JSON.stringify(e));
-      return;
-    }
-    if (e.type === "batch") progress.batch(e.epoch, e.batch, e.loss);
-    else if (e.type === "epoch") {
-      if (!progress.enabled) out(`epoch ${e.epoch}/${plan.epochs}  loss ${e.loss.toExponential(4)}  lr ${e.lr.toExponential(2)}  ${e.seconds.toFixed(2)} s${e.gtfAlpha !== undefined ? `  gtf alpha ${e.gtfAlpha.toFixed(3)}` : ""}`);
-    } else if (e.type === "start" && e.resumedAt) say(`rnnc: resuming at epoch ${e.resumedAt.epoch + 1}, batch ${e.resumedAt.batch + 1}`);
-  };
-
+  const sigint = stopOnSigint(progress);
+  const cb = runCallbacks(ctx, { json, out, say, progress });
   const result = await train({
     tier,
     precision: opts.precision as Precision,
     tf,
     program,
     data,
-    state,
-    hooks: {
-      event: onEvent,
-      shouldStop: () => stopRequested,
-      afterEpoch: (done, s) => {
-        saveParams(runPath(dir, "params"), s.params);
-        if (canEval && (done % evalPlan.everyEpochs === 0 || done === plan.epochs)) {
-          const sc = score(s.params, true)!;
-          const evt = { type: "eval", epoch: done, ...sc };
-          appendMetric(dir, evt);
-          progress.clear();
-          if (json) out(JSON.stringify(evt));
-          else out(`eval  epoch ${done}  ${formatScores(sc)}`);
-          const key = evalPlan.keepBestBy;
-          const v = key ? sc[key] : undefined;
-          if (key && v !== undefined && Number.isFinite(v) && (!best || v < best.value)) {
-            best = { measure: key, value: v, epoch: done };
-            saveParams(runPath(dir, "best"), s.params);
-            writeCheckpoint(runPath(dir, "bestCheckpoint"), s, meta());
-          }
-        }
-        writeCheckpoint(runPath(dir, "last"), s, meta());
-      },
-    },
+    state: ctx.state,
+    hooks: { event: cb.onEvent, shouldStop: sigint.stopRequested, afterEpoch: cb.afterEpoch },
   });
-  process.off("SIGINT", onSigint);
+  sigint.release();
   progress.clear();
-  if (!json && progress.enabled && lastEpoch) say(`trained to epoch ${lastEpoch.epoch}/${plan.epochs}  loss ${lastEpoch.loss.toExponential(4)}`);
+  const code = await cb.finish(result, opts.figures !== false);
+  if (code === 130) say(`rnnc: stopped; continue with: rnnc train ${spec} --resume ${dir}`);
+  else if (code === EXIT.ok) say(`rnnc: done; parameters in ${runPath(dir, ctx.best ? "best" : "params")}`);
+  return code;
+}
 
-  if (result.outcome === "nan") {
-    writeCheckpoint(runPath(dir, "last"), result.lastGood, meta());
-    saveParams(runPath(dir, "params"), result.lastGood.params);
-    process.stderr.write(`rnnc: ${result.nanMessage}\nrnnc: the last good parameters are in ${runPath(dir, "params")}; resume with --resume ${dir}\n`);
-    return EXIT.userError;
+/** The file in an ensemble's directory that lists its members. */
+export const ENSEMBLE_FILE = "ensemble.json";
+
+interface EnsembleFile {
+  spec: string;
+  members: { dir: string; seed: number }[];
+}
+
+/**
+ * `rnnc train SPEC --ensemble E`: E members with seeds seed, seed + 1, ... in DIR/run-0 ...
+ * (each a complete run directory), trained side by side in one fused kernel; `--resume DIR`
+ * continues all of them. Members that stand at different points (a kill between their
+ * checkpoints) continue in groups, each member exactly where it stopped.
+ */
+async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number | undefined) => string[], seed: number | undefined, size: number | undefined, resumeDir: string | undefined): Promise<number> {
+  if (opts.tier === "graph") throw new UsageError("--ensemble trains on the fused tier; leave out --tier graph");
+  if (opts.precision !== "float32") throw new UsageError("--ensemble runs the float32 WebAssembly kernel; leave out --precision float64");
+  if (opts.initParams) throw new UsageError("--ensemble initialises every member from its seed; --init-params is for single runs");
+  const json = Boolean(opts.json);
+  const out = (line: string) => process.stdout.write(line + "\n");
+  const say = (line: string) => {
+    if (!json) out(line);
+  };
+  const sel = await selectBackend(parseBackend(opts.backend));
+  let root: string;
+  let file: EnsembleFile;
+  if (resumeDir) {
+    root = resumeDir;
+    file = JSON.parse(readFileSync(join(root, ENSEMBLE_FILE), "utf8")) as EnsembleFile;
+    if (size !== undefined && size !== file.members.length) throw new UsageError(`${root} holds an ensemble of ${file.members.length}, not ${size}`);
+  } else {
+    const base = seed ?? compileForRun(spec, withSeed(undefined)).program?.train?.seed ?? 0;
+    const program0 = compileForRun(spec, withSeed(base)).program;
+    if (!program0) return EXIT.userError;
+    root = opts.out ?? defaultRunDir(program0.model.name);
+    if (existsSync(join(root, ENSEMBLE_FILE))) throw new UsageError(`${root} already holds an ensemble; continue it with --resume ${root}, or choose another --out`);
+    file = { spec, members: Array.from({ length: size! }, (_, k) => ({ dir: `run-${k}`, seed: base + k })) };
+    mkdirSync(root, { recursive: true });
+    writeJson(join(root, ENSEMBLE_FILE), file);
   }
-  writeCheckpoint(runPath(dir, "last"), result.state, meta());
-  saveParams(runPath(dir, "params"), result.state.params);
-  if (result.outcome === "stopped") {
-    say(`rnnc: stopped; continue with: rnnc train ${spec} --resume ${dir}`);
+  const contexts: RunContext[] = [];
+  for (const m of file.members) {
+    const dir = join(root, m.dir);
+    const where = resumeDir && existsSync(runPath(dir, "last")) ? { resume: dir } : { out: dir };
+    if ("out" in where && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    const ctx = prepareRun(spec, withSeed(m.seed), opts, where, sel.name);
+    if (typeof ctx === "number") return ctx;
+    contexts.push(ctx);
+  }
+  // the members may differ only in seed (and so in generated data and initialisation)
+  const shape = (p: Program) => modelHash({ ...p, train: { ...p.train!, seed: 0 } });
+  const first = shape(contexts[0]!.program);
+  for (const c of contexts) if (shape(c.program) !== first) throw new UsageError(`${c.dir}: the members of an ensemble must share the spec and settings (they differ only in seed)`);
+  const { program, plan } = contexts[0]!;
+  say(`rnnc: training an ensemble of ${contexts.length} ${program.model.name} (${spec}), seeds ${file.members.map((m) => m.seed).join(", ")}`);
+  say(`rnnc: fused tier (float32, ${Math.min(contexts.length, defaultModelsPerCall(plan.batchSize))} models per kernel call) on the ${sel.name} backend; run directories ${join(root, "run-*")}`);
+  if (json) out(JSON.stringify({ type: "config", backend: sel.name, tier: "fused", dir: root, model: program.model.name, ensemble: contexts.length }));
+
+  const sigint = stopOnSigint(null);
+  const callbacks = contexts.map((ctx, k) => runCallbacks(ctx, { json, out, say, progress: null, member: { index: k, dir: file.members[k]!.dir } }));
+  // one text line per epoch for the whole ensemble (the members' own lines would be E per epoch)
+  const epochLosses = new Map<number, number[]>();
+  const summarize = (k: number, e: TrainEvent) => {
+    if (json || e.type !== "epoch") return callbacks[k]!.onEvent(e);
+    appendMetric(contexts[k]!.dir, e as unknown as Record<string, unknown>);
+    const l = epochLosses.get(e.epoch) ?? [];
+    l.push(e.loss);
+    epochLosses.set(e.epoch, l);
+    if (l.length === contexts.length) {
+      const sorted = [...l].sort((a, b) => a - b);
+      out(`epoch ${e.epoch}/${plan.epochs}  loss median ${sorted[Math.floor(sorted.length / 2)]!.toExponential(4)} (${sorted[0]!.toExponential(2)} .. ${sorted[sorted.length - 1]!.toExponential(2)})  lr ${e.lr.toExponential(2)}  ${e.seconds.toFixed(2)} s`);
+      epochLosses.delete(e.epoch);
+    }
+  };
+  // members at different points of training (a kill between their checkpoints) go in groups
+  const groups = new Map<string, number[]>();
+  contexts.forEach((c, k) => {
+    const key = `${c.state.cursor.epoch}/${c.state.cursor.batch}`;
+    groups.set(key, [...(groups.get(key) ?? []), k]);
+  });
+  const codes: number[] = new Array<number>(contexts.length).fill(EXIT.ok);
+  for (const members of groups.values()) {
+    const results = await trainEnsemble({
+      tf: sel.tf,
+      program,
+      members: members.map((k) => ({ data: contexts[k]!.data, state: contexts[k]!.state })),
+      hooks: {
+        event: (i, e) => summarize(members[i]!, e),
+        afterEpoch: (i, done, s) => callbacks[members[i]!]!.afterEpoch(done, s),
+        shouldStop: sigint.stopRequested,
+      },
+    });
+    for (const [i, r] of results.entries()) codes[members[i]!] = await callbacks[members[i]!]!.finish(r, opts.figures !== false);
+    if (sigint.stopRequested()) break;
+  }
+  sigint.release();
+  if (sigint.stopRequested() || codes.includes(130)) {
+    say(`rnnc: stopped; continue with: rnnc train ${spec} --resume ${root}`);
     return 130;
   }
-  const finalParams = best && evalPlan?.keepBestBy ? readCheckpoint(runPath(dir, "bestCheckpoint")).state.params : result.state.params;
-  const final = score(finalParams, false);
-  if (final) {
-    appendMetric(dir, { type: "final", ...final, ...(best ? { bestEpoch: best.epoch } : {}) });
-    if (json) out(JSON.stringify({ type: "final", ...final, ...(best ? { bestEpoch: best.epoch } : {}) }));
-    else out(`final ${best ? `(best by ${best.measure}, epoch ${best.epoch})` : "(last epoch)"}: ${formatScores(final)}`);
+  const failedRuns = codes.filter((c) => c !== EXIT.ok).length;
+  if (failedRuns) {
+    say(`rnnc: ${contexts.length - failedRuns} of ${contexts.length} members done; ${failedRuns} stopped on a non-finite loss`);
+    return EXIT.userError;
   }
-  // Figures of the run (figures/*.svg|png, drawn from the same model and data); plotting never fails training.
-  if (opts.figures !== false) await import("../runtime/plots/run.js")
-    .then((plots) => plots.writeRunFigures(dir, { program, params: finalParams, paramsFile: best && evalPlan?.keepBestBy ? RUN_FILES.best : RUN_FILES.params }, data))
-    .then(({ files }) => say(`rnnc: ${files.length / 2} figures in ${join(dir, "figures")}; the whole run in one page: rnnc report ${dir}`))
-    .catch((e: unknown) => process.stderr.write(`rnnc: warning: the figures could not be drawn (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the trained model is unaffected\n`));
-  say(`rnnc: done; parameters in ${runPath(dir, best ? "best" : "params")}`);
+  say(`rnnc: done; ${contexts.length} run directories in ${root}`);
   return EXIT.ok;
 }
 

@@ -36,8 +36,7 @@ function randomParams(p: Program, rng: Prng, scale = 0.4): Record<string, Float3
   return out;
 }
 
-function randomBatch(p: Program, rng: Prng): FusedBatch {
-  const B = 3;
+function randomBatch(p: Program, rng: Prng, B = 3): FusedBatch {
   const T = 12;
   const N = (p.observations[0]!.shape as number[]).reduce((a, b) => a * b, 1);
   const fill = (n: number) => Float64Array.from({ length: n }, () => rng.normal());
@@ -109,6 +108,26 @@ describe("fused tier", () => {
         let scale = 1e-6;
         for (const x of g) scale = Math.max(scale, Math.abs(x));
         for (let i = 0; i < g.length; i++) expect(Math.abs(simd.grads[k]![i]! - g[i]!) / scale, `${f}: ${k}[${i}]`).toBeLessThan(1e-4);
+      }
+    });
+
+    it(`${f}: an ensemble kernel gives every model exactly what it gets alone`, () => {
+      const p = program(f);
+      const alpha = p.train!.forcing.kind === "gtf_adaptive" ? 0.3 : 0;
+      // 3 samples: one vector per model; 37: several unrolled blocks per model, padding lanes
+      for (const B of f === "dendplrnn.rnn" || f === "ctrnn.rnn" ? [3, 37] : [3]) {
+        const rng = new Prng(21 + B);
+        const models = [0, 1, 2].map((m) => ({ params: randomParams(p, rng, 0.2 + 0.05 * m), batch: randomBatch(p, rng, B), seed: 100 + m, alpha: alpha * (1 + m / 4) }));
+        const together = new FusedKernel(p, B, "float32", 3).runModels(
+          models.map((m) => m.params),
+          models.map((m) => m.batch),
+          models.map((m) => ({ gtfAlpha: m.alpha, rng: replay(m.seed).source })),
+        );
+        models.forEach((m, k) => {
+          const alone = new FusedKernel(p, B, "float32").run(m.params, m.batch, { gtfAlpha: m.alpha, rng: replay(m.seed).source });
+          expect(together[k]!.loss, `${f}: B ${B}, model ${k}: loss`).toBe(alone.loss);
+          for (const [name, g] of Object.entries(alone.grads)) expect(Array.from(together[k]!.grads[name]!), `${f}: B ${B}, model ${k}: d loss / d ${name}`).toEqual(Array.from(g));
+        });
       }
     });
 

@@ -89,7 +89,7 @@ export function freshCursor(seed: number, plan: TrainPlan): TrainCursor {
 }
 
 /** Parameter values: trained ones from `current`, frozen ones as they were. */
-function cloneParams(current: Map<string, Float32Array>, shapes: ParamValues): ParamValues {
+export function cloneParams(current: Map<string, Float32Array>, shapes: ParamValues): ParamValues {
   const out: ParamValues = new Map();
   for (const [k, v] of shapes) out.set(k, { shape: v.shape, data: (current.get(k) ?? v.data).slice() });
   return out;
@@ -245,7 +245,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
 }
 
 /** Random subsequences of the training trajectory: [B, T + 1, N] teacher and target windows. */
-function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
+export function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
   const [T, N] = d.train.shape as [number, number];
   const L = plan.seqLen + 1;
   if (T < L) throw new Error(`the training data have ${T} samples, fewer than seq_len + 1 = ${L}`);
@@ -265,7 +265,7 @@ function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>)
 }
 
 /** A batch of whole trials (input-driven tasks). */
-function taskBatch(d: TaskData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
+export function taskBatch(d: TaskData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
   const [S, T, I] = d.train.input.shape as [number, number, number];
   const O = d.train.target.shape[2]!;
   const B = Math.min(plan.batchSize, S);
@@ -294,7 +294,7 @@ function asTensors(tf: Tf, b: FusedBatch, N: number, I: number, O: number): Batc
  * sequences, geometric mean over time of the spectral norm of J at the forcing signals). If
  * alpha* exceeds alpha it takes over at once; otherwise alpha decays toward it with gamma.
  */
-function updateGtfAlpha(
+export function updateGtfAlpha(
   tf: Tf,
   model: GraphModel,
   program: Program,

@@ -11,12 +11,15 @@ export type Precision = "float32" | "float64";
 export interface Exec<S> {
   readonly source: string;
   rng: NormalSource | undefined;
+  /** ensembles: model m's noise source */
+  rngs?: NormalSource[] | undefined;
   input(name: string): FloatArray;
   output(name: string): FloatArray;
   hasInput(name: string): boolean;
   attachIn(name: string, slot: S): void;
   attachOut(name: string, slot: S): void;
-  bind(params: Readonly<Record<string, FloatArray>>): unknown;
+  /** Binds one model's parameters (ensembles: model e; else 0). */
+  bind(params: Readonly<Record<string, FloatArray>>, model?: number): unknown;
   run(nb: number): void;
 }
 
@@ -25,6 +28,8 @@ export interface Engine<S> {
   /** Element `i` of sample `b` of a batched buffer of per-sample size `n` is at `b * sample(n) + i * element`. */
   sample(n: number): number;
   readonly element: number;
+  /** ensembles: lanes per model (model m's samples start at m * modelLanes) */
+  readonly modelLanes?: number;
   /** An executor; `accumulate` outputs are added into their buffers (when `accumulates`). */
   exec(spec: GraphSpec, accumulate: string[]): Exec<S>;
   /** A batched buffer (tape slot) of per-sample size `n`. */
@@ -59,9 +64,13 @@ export class WasmEngine implements Engine<Slot> {
   readonly precision = "float32";
   readonly accumulates = true;
   readonly arena = new WasmArena();
+  /** lanes of a row: `models` blocks of `modelLanes` */
   readonly lanes: number;
-  constructor(readonly capacity: number) {
-    this.lanes = lanesFor(capacity);
+  readonly modelLanes: number;
+  /** `models`: an ensemble of independent models side by side on the lanes. */
+  constructor(readonly capacity: number, readonly models = 1) {
+    this.modelLanes = lanesFor(capacity);
+    this.lanes = models * this.modelLanes;
   }
   get element(): number {
     return this.lanes;
@@ -70,7 +79,7 @@ export class WasmEngine implements Engine<Slot> {
     return 1;
   }
   exec(spec: GraphSpec, accumulate: string[]): Exec<Slot> {
-    return new WasmGraphExec(spec, this.capacity, this.arena, accumulate);
+    return new WasmGraphExec(spec, this.capacity, this.arena, accumulate, this.models);
   }
   slot(n: number): Slot {
     return new Slot(this.arena, this.arena.alloc(4 * n * this.lanes), n * this.lanes);
@@ -96,6 +105,7 @@ export function hasWasmSimd(): boolean {
   return simd;
 }
 
-export function makeEngine(precision: Precision, capacity: number): Engine<unknown> {
-  return (precision === "float32" ? new WasmEngine(capacity) : new JsEngine(capacity)) as Engine<unknown>;
+export function makeEngine(precision: Precision, capacity: number, models = 1): Engine<unknown> {
+  if (models > 1 && precision !== "float32") throw new Error("fused kernel: ensembles run on the float32 WebAssembly engine");
+  return (precision === "float32" ? new WasmEngine(capacity, models) : new JsEngine(capacity)) as Engine<unknown>;
 }

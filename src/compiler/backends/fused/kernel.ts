@@ -143,11 +143,12 @@ export class FusedKernel {
 
   /**
    * `precision`: float32 runs generated WebAssembly SIMD (the default where the host has it),
-   * float64 generated JavaScript (exact; the reference for the checks).
+   * float64 generated JavaScript (exact; the reference for the checks). `models` > 1: an ensemble
+   * of independent models side by side on the WebAssembly lanes (`runModels`).
    */
-  constructor(private readonly program: Program, readonly capacity: number, readonly precision: Precision = hasWasmSimd() ? "float32" : "float64") {
+  constructor(private readonly program: Program, readonly capacity: number, readonly precision: Precision = hasWasmSimd() ? "float32" : "float64", readonly models = 1) {
     const p = program;
-    this.engine = makeEngine(precision, capacity);
+    this.engine = makeEngine(precision, capacity, models);
     if (!p.train) throw new Error("fused kernel: the program has no train block");
     this.plan = p.train;
     for (const prm of p.params) {
@@ -259,83 +260,110 @@ export class FusedKernel {
 
   /** Loss of one batch and its gradient with respect to every raw parameter. */
   run(raw: Readonly<Record<string, Float32Array | Float64Array>>, batch: FusedBatch, opts: { gtfAlpha: number; rng: NormalSource }): KernelResult {
+    return this.runModels([raw], [batch], [opts])[0]!;
+  }
+
+  /**
+   * An ensemble's step: model m's loss on batches[m] with parameters raws[m] and its gradient,
+   * all models in one pass over the lanes (a kernel built for `models` models). Every model's
+   * numbers are the ones it would get alone.
+   */
+  runModels(raws: readonly Readonly<Record<string, Float32Array | Float64Array>>[], batches: readonly FusedBatch[], opts: readonly { gtfAlpha: number; rng: NormalSource }[]): KernelResult[] {
     const p = this.program;
     const eng = this.engine;
-    const { B, T } = batch;
+    const models = raws.length;
+    if (models !== this.models || batches.length !== models || opts.length !== models) throw new Error(`fused kernel: built for ${this.models} model(s), given ${raws.length} parameter sets, ${batches.length} batches`);
+    const { B, T } = batches[0]!;
+    if (batches.some((b) => b.B !== B || b.T !== T)) throw new Error("fused kernel: the models of an ensemble need batches of one size and length");
     if (B > this.capacity) throw new Error(`fused kernel: batch ${B} exceeds capacity ${this.capacity}`);
     this.ensureTapes(T);
     const tapes = this.tapes!;
-    // effective parameters (the constraints run in float64 on the host)
-    const rawF64: Record<string, Float64Array> = {};
-    for (const prm of p.params) rawF64[prm.name] = Float64Array.from(raw[prm.name]!);
-    this.prelude.bind(rawF64).run(1);
-    const eff: Record<string, Float64Array> = {};
-    for (const prm of p.params) {
-      const e = this.effOf.get(prm.name)!;
-      eff[e] = e === prm.name ? rawF64[prm.name]! : this.prelude.out[prm.name]!;
-    }
+    // effective parameters (the constraints run in float64 on the host), bound model by model
+    const rawF64 = raws.map((raw) => {
+      const r: Record<string, Float64Array> = {};
+      for (const prm of p.params) r[prm.name] = Float64Array.from(raw[prm.name]!);
+      return r;
+    });
+    rawF64.forEach((r, m) => {
+      this.prelude.bind(r).run(1);
+      const eff: Record<string, Float64Array> = {};
+      for (const prm of p.params) {
+        const e = this.effOf.get(prm.name)!;
+        eff[e] = e === prm.name ? r[prm.name]! : this.prelude.out[prm.name]!;
+      }
+      for (const st of [this.init, this.step]) {
+        st.fwd.bind(eff, m);
+        st.adj.bind(eff, m);
+      }
+    });
+    const rngs = opts.map((o) => o.rng);
     for (const st of [this.init, this.step]) {
-      st.fwd.bind(eff);
-      st.adj.bind(eff);
-      st.fwd.rng = st.adj.rng = opts.rng;
+      st.fwd.rng = st.adj.rng = rngs[0];
+      st.fwd.rngs = st.adj.rngs = rngs;
     }
     const f = this.plan.forcing;
-    const alphaAt = (t: number): number => {
+    const alphaAt = (m: number, t: number): number => {
       if (f.kind === "sparse") return t > 0 && t % f.every === 0 ? f.alpha : 0;
-      if (f.kind === "gtf" || f.kind === "gtf_adaptive") return opts.gtfAlpha;
+      if (f.kind === "gtf" || f.kind === "gtf_adaptive") return opts[m]!.gtfAlpha;
       return 0;
     };
     const el = eng.element;
+    const lanesOf = eng.modelLanes ?? 0;
     const copy = (dst: FloatArray, src: FloatArray) => dst.set(src);
     const stages = [this.init, this.step];
     const x0Name = this.program.observations[0]!.name;
-    if (batch.kind === "series" && this.init.fwd.hasInput(x0Name)) {
-      const N = size(this.shapes.get(x0Name)!);
-      gatherStep(this.init.fwd.input(x0Name), eng.sample(N), el, batch.teacher, T + 1, 0, 0, N, B, 0, N);
-    }
+    batches.forEach((batch, m) => {
+      if (batch.kind === "series" && this.init.fwd.hasInput(x0Name)) {
+        const N = size(this.shapes.get(x0Name)!);
+        gatherStep(this.init.fwd.input(x0Name).subarray(m * lanesOf), eng.sample(N), el, batch.teacher, T + 1, 0, 0, N, B, 0, N);
+      }
+    });
     this.init.fwd.run(B);
     this.saveTape(this.init, tapes.init);
     if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
     const perSample: Record<string, FloatArray> = {};
-    const { loss, ctState } = this.sequence
-      ? this.wasmLoops(batch, alphaAt, opts.rng)
-      : this.hostLoops(batch, alphaAt, perSample);
+    const { losses, ctState } = this.sequence
+      ? this.wasmLoops(batches, alphaAt, rngs)
+      : this.hostLoops(batches[0]!, (t) => alphaAt(0, t), perSample);
 
     this.loadTape(this.init, tapes.init);
     for (const s of this.stateNames) if (this.init.adj.hasInput(ct(s))) copy(this.init.adj.input(ct(s)), ctState[s]!);
     this.init.adj.run(B);
     if (!eng.accumulates) addInto(perSample, this.init);
 
-    // sum over the batch (only the real samples: padding lanes are never read)
-    const effGrad: Record<string, Float64Array> = {};
-    const sumInto = (e: string, g: FloatArray) => {
-      const n = size(this.shapes.get(e)!);
-      const sum = (effGrad[e] ??= new Float64Array(n));
-      const sb = eng.sample(n);
-      for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[b * sb + i * el]!;
-    };
-    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
-    else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
-    for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
-    // raw-parameter gradients through the constraints
-    const grads: Record<string, Float64Array> = {};
-    if (this.preludeAdj) {
-      const feed: Record<string, Float64Array> = { ...rawF64 };
-      for (const k of Object.keys(p.prelude.outputs)) feed[ct(k)] = effGrad[this.effOf.get(k)!]!;
-      this.preludeAdj.bind(feed).run(1);
-    }
-    for (const prm of p.params) {
-      const e = this.effOf.get(prm.name)!;
-      grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
-    }
-    return { loss, grads };
+    return rawF64.map((r, m) => {
+      // sum over model m's samples (only the real ones: padding lanes are never read)
+      const effGrad: Record<string, Float64Array> = {};
+      const sumInto = (e: string, g: FloatArray) => {
+        const n = size(this.shapes.get(e)!);
+        const sum = (effGrad[e] ??= new Float64Array(n));
+        const sb = eng.sample(n);
+        const at = m * lanesOf;
+        for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[at + b * sb + i * el]!;
+      };
+      if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
+      else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
+      for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
+      // raw-parameter gradients through the constraints
+      const grads: Record<string, Float64Array> = {};
+      if (this.preludeAdj) {
+        const feed: Record<string, Float64Array> = { ...r };
+        for (const k of Object.keys(p.prelude.outputs)) feed[ct(k)] = effGrad[this.effOf.get(k)!]!;
+        this.preludeAdj.bind(feed).run(1);
+      }
+      for (const prm of p.params) {
+        const e = this.effOf.get(prm.name)!;
+        grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
+      }
+      return { loss: losses[m]!, grads };
+    });
   }
 
   /**
    * The time loop on the host (any engine): per step, forcing, the step graph and the loss, then
    * the adjoint in reverse. Returns the loss and each state's cotangent at t = 0.
    */
-  private hostLoops(batch: FusedBatch, alphaAt: (t: number) => number, perSample: Record<string, FloatArray>): { loss: number; ctState: Record<string, FloatArray> } {
+  private hostLoops(batch: FusedBatch, alphaAt: (t: number) => number, perSample: Record<string, FloatArray>): { losses: number[]; ctState: Record<string, FloatArray> } {
     const eng = this.engine;
     const { B, T } = batch;
     const tapes = this.tapes!;
@@ -414,17 +442,17 @@ export class FusedKernel {
         }
       }
     }
-    return { loss, ctState };
+    return { losses: [loss], ctState };
   }
 
-  /** The time loop in WebAssembly (wasm/driver.ts): two calls per batch. */
-  private wasmLoops(batch: FusedBatch, alphaAt: (t: number) => number, rng: NormalSource): { loss: number; ctState: Record<string, FloatArray> } {
+  /** The time loop in WebAssembly (wasm/driver.ts): two calls per batch, for every model at once. */
+  private wasmLoops(batches: readonly FusedBatch[], alphaAt: (m: number, t: number) => number, rngs: readonly NormalSource[]): { losses: number[]; ctState: Record<string, FloatArray> } {
     const seq = this.sequence!;
-    const { lossSum, count } = seq.forward(batch, alphaAt, rng, (s: string, dst: Float32Array) => dst.set(this.init.fwd.output(s)));
-    const denom = Math.max(count, batch.kind === "series" ? 1 : 1e-12);
-    const loss = count > 0 ? lossSum / denom : 0;
-    const cts = seq.backward(batch.T, (this.plan.loss.kind === "mse" ? 2 : 1) / denom);
-    return { loss, ctState: Object.fromEntries(cts) };
+    const sums = seq.forward(batches, alphaAt, rngs, (s: string, dst: Float32Array) => dst.set(this.init.fwd.output(s)));
+    const denoms = sums.map(({ count }, m) => Math.max(count, batches[m]!.kind === "series" ? 1 : 1e-12));
+    const losses = sums.map(({ lossSum, count }, m) => (count > 0 ? lossSum / denoms[m]! : 0));
+    const cts = seq.backward(batches[0]!.T, denoms.map((d) => (this.plan.loss.kind === "mse" ? 2 : 1) / d));
+    return { losses, ctState: Object.fromEntries(cts) };
   }
 
   /** Step t reads its taped inputs from, and writes its taped intermediates into, its tape slots. */

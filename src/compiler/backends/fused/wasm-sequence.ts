@@ -31,7 +31,8 @@ interface Regions {
   teacher: Region;
   target: Region;
   mask: Region | null;
-  alpha: number;
+  alpha: Region;
+  forced: number;
   laneMask: number;
   err: Region;
   sums: number;
@@ -45,6 +46,7 @@ interface Regions {
 export class WasmSequence {
   private regions: Regions | null = null;
   private readonly lanes: number;
+  private readonly modelLanes: number;
   private readonly rowBytes: number;
 
   constructor(
@@ -56,6 +58,7 @@ export class WasmSequence {
     private readonly plan: TrainPlan,
   ) {
     this.lanes = engine.lanes;
+    this.modelLanes = engine.modelLanes;
     this.rowBytes = 4 * engine.lanes;
   }
 
@@ -80,11 +83,12 @@ export class WasmSequence {
     const target = this.region(N, T + 1);
     const mask = task ? this.region(N, T) : null;
     const arena = this.engine.arena;
-    const alpha = arena.alloc(4 * T);
+    const alpha = this.region(1, T);
+    const forced = arena.alloc(4 * T);
     const laneMask = arena.alloc(this.rowBytes);
     const err = this.region(N, T);
-    const sums = arena.alloc(32);
-    const scale = arena.alloc(16);
+    const sums = arena.alloc(2 * this.rowBytes);
+    const scale = arena.alloc(this.rowBytes);
     const cts = this.states.map((s) => ({ a: arena.alloc(s.size * this.rowBytes), b: arena.alloc(s.size * this.rowBytes) }));
 
     const forward: Binding[] = [];
@@ -108,7 +112,7 @@ export class WasmSequence {
       forward,
       adjoint,
       forcing: forcedState && series
-        ? { state: states.get(forcedState)!, start: f.kind === "none" ? 0 : (f.units.start as number), stop: f.kind === "none" ? 0 : (f.units.stop as number), teacher, alpha }
+        ? { state: states.get(forcedState)!, start: f.kind === "none" ? 0 : (f.units.start as number), stop: f.kind === "none" ? 0 : (f.units.stop as number), teacher, alpha, forced }
         : null,
       loss: {
         pred: step.fwd.address("out", obs.name),
@@ -138,7 +142,7 @@ export class WasmSequence {
       step: { forward: step.fwd.runFunction, adjoint: step.adj.runFunction },
     });
     this.regions = {
-      T, states, tape, input, noise, teacher, target, mask, alpha, laneMask, err, sums, scale, cts,
+      T, states, tape, input, noise, teacher, target, mask, alpha, forced, laneMask, err, sums, scale, cts,
       forward: instance.exports["forward"] as (T: number) => void,
       backward: instance.exports["backward"] as (T: number) => void,
       wat: code.wat,
@@ -150,72 +154,105 @@ export class WasmSequence {
     return new Float32Array(this.engine.arena.memory.buffer, base, n);
   }
 
-  /** Lays out [B, rows, n] host data as rows of n x lanes floats at `r`. */
-  private layout(r: Region, src: ArrayLike<number>, B: number, rows: number, n: number): void {
+  /** Lays out model m's [B, rows, n] host data as rows of n x lanes floats at `r` (its lanes). */
+  private layout(r: Region, src: ArrayLike<number>, B: number, rows: number, n: number, m: number): void {
     const L = this.lanes;
     const dst = this.f32(r.base, (r.stride / 4) * rows);
-    dst.fill(0);
+    const lane0 = m * this.modelLanes;
     for (let b = 0; b < B; b++) for (let t = 0; t < rows; t++) {
       const row = (b * rows + t) * n;
-      const o = t * n * L + b;
+      const o = t * n * L + lane0 + b;
       for (let i = 0; i < n; i++) dst[o + i * L] = src[row + i]!;
     }
   }
 
   /**
-   * The forward loop: the initial states must be in place (`initialState`). Returns the weighted
-   * loss sum and the weight sum.
+   * The forward loop over one batch per model (ensembles: model m on its own lanes); the initial
+   * states must be in place (`initial`). Returns each model's weighted loss sum and weight sum.
    */
-  forward(batch: FusedBatch, alphaAt: (t: number) => number, rng: NormalSource, initial: (state: string, dst: Float32Array) => void): { lossSum: number; count: number } {
-    const { B, T } = batch;
-    const R = this.ensure(T, batch.kind === "task");
+  forward(batches: readonly FusedBatch[], alphaAt: (m: number, t: number) => number, rngs: readonly NormalSource[], initial: (state: string, dst: Float32Array) => void): { lossSum: number; count: number }[] {
+    const { T } = batches[0]!;
+    const task = batches[0]!.kind === "task";
+    const R = this.ensure(T, task);
     const N = this.obs.size;
     const L = this.lanes;
-    if (batch.kind === "series") {
-      this.layout(R.teacher, batch.teacher, B, T + 1, N);
-      this.layout(R.target, batch.target, B, T + 1, N);
+    const I = this.input ? this.input.size : 0;
+    const zero = (r: Region, rows: number) => this.f32(r.base, (r.stride / 4) * rows).fill(0);
+    if (task) {
+      if (R.input) zero(R.input, T);
+      zero(R.target, T);
+      zero(R.mask!, T);
     } else {
-      const I = this.input ? this.input.size : 0;
-      if (R.input && this.input) this.layout(R.input, batch.input, B, T, I);
-      this.layout(R.target, batch.target, B, T, N);
-      if (batch.mask) this.layout(R.mask!, batch.mask, B, T, N);
-      else {
-        const m = this.f32(R.mask!.base, (R.mask!.stride / 4) * T).fill(0);
-        for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) m.fill(1, (t * N + i) * L, (t * N + i) * L + B);
-      }
+      zero(R.teacher, T + 1);
+      zero(R.target, T + 1);
     }
-    const alpha = this.f32(R.alpha, T);
-    for (let t = 0; t < T; t++) alpha[t] = batch.kind === "series" ? alphaAt(t) : 0;
-    this.f32(R.laneMask, L).fill(0).fill(1, 0, B);
+    const alpha = this.f32(R.alpha.base, L * T).fill(0);
+    const forced = this.f32(R.forced, T).fill(0);
+    const laneMask = this.f32(R.laneMask, L).fill(0);
+    batches.forEach((batch, m) => {
+      const { B } = batch;
+      const lane0 = m * this.modelLanes;
+      if (batch.T !== T || batch.kind !== batches[0]!.kind) throw new Error("fused kernel: the models of an ensemble need batches of one kind and length");
+      if (batch.kind === "series") {
+        this.layout(R.teacher, batch.teacher, B, T + 1, N, m);
+        this.layout(R.target, batch.target, B, T + 1, N, m);
+        for (let t = 0; t < T; t++) {
+          const a = alphaAt(m, t);
+          if (a > 0) forced[t] = 1;
+          alpha.fill(a, t * L + lane0, t * L + lane0 + B);
+        }
+      } else {
+        if (R.input && this.input) this.layout(R.input, batch.input, B, T, I, m);
+        this.layout(R.target, batch.target, B, T, N, m);
+        if (batch.mask) this.layout(R.mask!, batch.mask, B, T, N, m);
+        else {
+          const mk = this.f32(R.mask!.base, (R.mask!.stride / 4) * T);
+          for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) mk.fill(1, (t * N + i) * L + lane0, (t * N + i) * L + lane0 + B);
+        }
+      }
+      laneMask.fill(1, lane0, lane0 + B);
+    });
     // noise, in the order the step would draw it: step by step, buffer by buffer, sample by sample
-    const draws = new Float64Array(B * Math.max(0, ...[...R.noise.values()].map((r) => r.size)));
+    // (each model from its own source)
+    const draws = new Float64Array(Math.max(0, ...batches.map((b) => b.B)) * Math.max(0, ...[...R.noise.values()].map((r) => r.size)));
     for (let t = 0; t < T; t++) for (const r of R.noise.values()) {
-      const d = draws.subarray(0, B * r.size).fill(0);
-      if (rng.addNormalNoise) rng.addNormalNoise(d, 1);
-      else for (let i = 0; i < d.length; i++) d[i] = rng.normal();
       const dst = this.f32(r.base + t * r.stride, r.size * L);
-      for (let b = 0; b < B; b++) for (let j = 0; j < r.size; j++) dst[j * L + b] = d[b * r.size + j]!;
+      batches.forEach(({ B }, m) => {
+        const rng = rngs[m]!;
+        const d = draws.subarray(0, B * r.size).fill(0);
+        if (rng.addNormalNoise) rng.addNormalNoise(d, 1);
+        else for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+        const lane0 = m * this.modelLanes;
+        for (let b = 0; b < B; b++) for (let j = 0; j < r.size; j++) dst[j * L + lane0 + b] = d[b * r.size + j]!;
+      });
     }
     for (const s of this.states) {
       const r = R.states.get(s.name)!;
       initial(s.name, this.f32(r.base, s.size * L));
     }
     R.forward(T);
-    const sums = this.f32(R.sums, 8);
-    let lossSum = 0;
-    let count = 0;
-    for (let i = 0; i < 4; i++) {
-      lossSum += sums[i]!;
-      count += sums[4 + i]!;
-    }
-    return { lossSum, count };
+    // per model: the lanes of its vectors (loss sums first, weight sums one row later)
+    const sums = this.f32(R.sums, 2 * L);
+    return batches.map((_, m) => {
+      let lossSum = 0;
+      let count = 0;
+      for (let i = m * this.modelLanes; i < (m + 1) * this.modelLanes; i++) {
+        lossSum += sums[i]!;
+        count += sums[L + i]!;
+      }
+      return { lossSum, count };
+    });
   }
 
-  /** The backward loop; returns, per state, the cotangent with respect to its initial value. */
-  backward(T: number, scale: number): Map<string, Float32Array> {
+  /**
+   * The backward loop (`scales[m]`: model m's loss-cotangent scale); returns, per state, the
+   * cotangent with respect to its initial value (all lanes).
+   */
+  backward(T: number, scales: readonly number[]): Map<string, Float32Array> {
     const R = this.regions!;
     const L = this.lanes;
-    this.f32(R.scale, 1)[0] = scale;
+    const scale = this.f32(R.scale, L).fill(0);
+    scales.forEach((s, m) => scale.fill(s, m * this.modelLanes, (m + 1) * this.modelLanes));
     R.cts.forEach((c, k) => {
       const n = this.states[k]!.size * L;
       this.f32(c.a, n).fill(0);

@@ -17,8 +17,18 @@ import { encodeModule, FnBuilder, type ImportFn } from "./encoder.js";
 
 /** Byte addresses of a graph's buffers in the shared memory. */
 export interface WasmLayout {
-  /** float32 lanes per batch row (a multiple of 4) */
+  /** float32 lanes per batch row (a multiple of 4): `models` blocks of `modelLanes` */
   lanes: number;
+  /**
+   * Ensembles: independent models side by side on the lanes, model e on lanes
+   * [e modelLanes, (e + 1) modelLanes), each with its own copy of every P and H buffer (copy e at
+   * buffer + e * its stride). One model: models = 1, modelLanes = lanes.
+   */
+  models: number;
+  modelLanes: number;
+  /** byte distance between the models' copies of each P and H buffer */
+  pStride: number[];
+  hStride: number[];
   /** P and H buffers (unbatched float32) */
   p: number[];
   h: number[];
@@ -49,6 +59,8 @@ interface Access {
   base: Ptr;
   batched: boolean;
   strides: number[];
+  /** byte distance to the next model's copy (unbatched values of ensembles) */
+  model: number;
 }
 
 type Node = { k: "leaf"; i: number } | { k: "const"; v: number } | { k: "op"; e: Eqn; kids: Node[] };
@@ -66,7 +78,7 @@ class Gen {
 
   constructor(readonly plan: GraphPlan, readonly layout: WasmLayout, readonly accumulate: Set<number>) {
     this.f = new FnBuilder("run", []);
-    this.vectors = layout.lanes / 4;
+    this.vectors = layout.modelLanes / 4;
     // unroll a whole batch row when it is at most 8 vectors, else blocks of a divisor ≤ 8
     let u = Math.min(this.vectors, 8);
     while (this.vectors % u !== 0) u--;
@@ -109,7 +121,9 @@ class Gen {
   access(v: ValuePlan, strides: number[], offset = 0): Access {
     const bytes = v.batched ? this.layout.lanes * 4 : 4;
     const b = this.base(v);
-    return { base: { local: b.local, off: b.off + offset * bytes }, batched: v.batched, strides: strides.map((s) => s * bytes) };
+    const { cls, idx } = v.store;
+    const model = v.batched ? 0 : cls === "P" ? this.layout.pStride[idx]! : cls === "H" ? this.layout.hStride[idx]! : 0;
+    return { base: { local: b.local, off: b.off + offset * bytes }, batched: v.batched, strides: strides.map((s) => s * bytes), model };
   }
 
   pushAddr(p: Ptr): void {
@@ -165,10 +179,17 @@ class Gen {
     this.irelease(used);
   }
 
-  /** The loop dim over blocks of a batch row (when a row is more than one unrolled block). */
+  /**
+   * The loop dims over the unrolled blocks of a batch row: the models, then the blocks of one
+   * model's lanes (size-1 dims vanish). Unbatched values move to the next model's copy.
+   */
   laneBlock(accs: Access[]): { ext: number[]; accs: Access[] } {
     const blocks = this.vectors / this.unroll;
-    return { ext: [blocks], accs: accs.map((a) => ({ ...a, strides: [a.batched ? this.unroll * 16 : 0] })) };
+    const modelBytes = this.layout.modelLanes * 4;
+    return {
+      ext: [this.layout.models, blocks],
+      accs: accs.map((a) => ({ ...a, strides: a.batched ? [modelBytes, this.unroll * 16] : [a.model, 0] })),
+    };
   }
 
   /** Splats every unbatched leaf once into a temporary; returns the temporaries (by leaf). */
@@ -498,7 +519,7 @@ class Gen {
 
   /** Copies (or adds) an output's source value into its X buffer when the eqn did not write it there. */
   output(src: ValuePlan, x: number, n: number, acc: boolean): void {
-    const dst: Access = { base: { local: this.xLocal[x]!, off: 0 }, batched: true, strides: [this.layout.lanes * 4] };
+    const dst: Access = { base: { local: this.xLocal[x]!, off: 0 }, batched: true, strides: [this.layout.lanes * 4], model: 0 };
     this.elementwise(dst, acc, [n], [this.access(src, [1])], { k: "leaf", i: 0 });
   }
 }
@@ -513,7 +534,8 @@ export interface WasmCode {
  * not written in place. `accumulate` lists X buffers (by index) that outputs are added into.
  */
 export function generateWasm(plan: GraphPlan, layout: WasmLayout, accumulate: Set<number>): WasmCode {
-  if (layout.lanes % 4 !== 0 || layout.lanes <= 0) throw new InterpError(`wasm: lanes must be a positive multiple of 4, got ${layout.lanes}`);
+  if (layout.modelLanes % 4 !== 0 || layout.modelLanes <= 0) throw new InterpError(`wasm: lanes must be a positive multiple of 4, got ${layout.modelLanes}`);
+  if (layout.lanes !== layout.models * layout.modelLanes) throw new InterpError(`wasm: ${layout.lanes} lanes are not ${layout.models} models of ${layout.modelLanes}`);
   const g = new Gen(plan, layout, accumulate);
   const direct = new Map(plan.outputs.filter((o) => o.direct).map((o) => [o.src.name, o.x]));
   for (const e of plan.batched) {

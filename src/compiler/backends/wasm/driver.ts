@@ -15,6 +15,7 @@ export interface Binding {
 }
 
 export interface DriverLayout {
+  /** float32 lanes per row (all models of an ensemble side by side) */
   lanes: number;
   /** bindings rewritten before each forward / adjoint call */
   forward: Binding[];
@@ -26,8 +27,10 @@ export interface DriverLayout {
     stop: number;
     /** teacher rows: base + t * stride, N rows of lanes floats; the forced units read rows 0.. */
     teacher: { base: number; stride: number };
-    /** alpha per step (float32, 0 = not forced) */
-    alpha: number;
+    /** alpha per step and lane (one row of lanes float32 per step; 0 = not forced) */
+    alpha: { base: number; stride: number };
+    /** per step, one float32: whether any lane is forced */
+    forced: number;
   } | null;
   loss: {
     /** the observation the forward writes (fixed buffer) */
@@ -41,11 +44,11 @@ export interface DriverLayout {
     l1: boolean;
     /** weighted errors (mse: w d, l1: w sign d): base + t * stride */
     err: { base: number; stride: number };
-    /** two f32x4 accumulators: sum of weighted losses, sum of weights */
+    /** per vector of a row, two f32x4 accumulators: weighted losses (first lanes / 4), weights (next) */
     sums: number;
     /** the adjoint's input for the observation's cotangent (fixed buffer) */
     ctPred: number;
-    /** float32 scale of err into the cotangent (2 / denominator for mse) */
+    /** per lane, the float32 scale of err into the cotangent (2 / denominator for mse) */
     scale: number;
   };
   /** per state: the adjoint's table entries of its cotangent input and output, two buffers to alternate */
@@ -74,6 +77,22 @@ function addr(f: FnBuilder, t: number, r: { base: number; stride: number }): voi
   f.get(t).i32(r.stride).op("i32.mul").i32(r.base).op("i32.add");
 }
 
+/**
+ * Emits `for (r = 0; r < rows; r++) for (v = 0; v < vectors; v++) body(off, vec)`: `off` (a local) walks rows x vectors of 16 bytes, `vec` the vectors
+ * of one row. Ensembles make rows long, so the vectors are a loop rather than unrolled.
+ */
+function rowLoop(f: FnBuilder, rows: number, vectors: number, body: (off: number, vec: number) => void): void {
+  if (rows === 0) return;
+  const off = f.local("i32");
+  const vec = f.local("i32");
+  f.i32(0).set(off).loop();
+  f.i32(0).set(vec).loop();
+  body(off, vec);
+  f.get(off).i32(16).op("i32.add").set(off);
+  f.get(vec).i32(16).op("i32.add").tee(vec).i32(vectors * 16).op("i32.lt_s").brIf(0).end();
+  f.get(off).i32(rows * vectors * 16).op("i32.lt_s").brIf(0).end();
+}
+
 export function generateDriver(L: DriverLayout): DriverCode {
   const vectors = L.lanes / 4;
   const rowBytes = L.lanes * 4;
@@ -87,34 +106,38 @@ export function generateDriver(L: DriverLayout): DriverCode {
     const t = fw.local("i32");
     const p = fw.local("i32");
     const q = fw.local("i32");
+    const al = fw.local("i32");
     const a = fw.local("v128");
-    const keep = fw.local("v128");
-    const accL = fw.local("v128");
-    const accW = fw.local("v128");
     const d = fw.local("v128");
     const w = fw.local("v128");
-    fw.f32x4(0).set(accL).f32x4(0).set(accW);
+    const S = L.loss;
+    // zero the accumulators
+    rowLoop(fw, 2, vectors, (off) => {
+      fw.get(off).f32x4(0).mem("v128.store", S.sums, 4);
+    });
     fw.i32(0).set(t).loop();
     if (L.forcing) {
       const F = L.forcing;
-      // alpha > 0: z[units] = (1 - alpha) z + alpha teacher
-      fw.get(t).i32(4).op("i32.mul").mem("f32.load", F.alpha, 2).f32(0).op("f32.gt").ifThen();
-      fw.get(t).i32(4).op("i32.mul").mem("v128.load32_splat", F.alpha, 2).set(a);
-      fw.f32x4(1).get(a).op("f32x4.sub").set(keep);
+      // forced step: z[units] = (1 - alpha) z + alpha teacher, alpha per lane (0 leaves z as it is)
+      fw.get(t).i32(4).op("i32.mul").mem("f32.load", F.forced, 2).f32(0).op("f32.gt").ifThen();
       addr(fw, t, F.state);
       fw.i32(F.start * rowBytes).op("i32.add").set(p);
       addr(fw, t, F.teacher);
       fw.set(q);
-      for (let i = 0; i < F.stop - F.start; i++) for (let v = 0; v < vectors; v++) {
-        const off = i * rowBytes + 16 * v;
-        fw.get(p).get(p).mem("v128.load", off, 4).get(keep).op("f32x4.mul").get(q).mem("v128.load", off, 4).get(a).op("f32x4.mul").op("f32x4.add").mem("v128.store", off, 4);
-      }
+      addr(fw, t, F.alpha);
+      fw.set(al);
+      rowLoop(fw, F.stop - F.start, vectors, (off, vec) => {
+        fw.get(al).get(vec).op("i32.add").mem("v128.load", 0, 4).set(a);
+        fw.get(p).get(off).op("i32.add");
+        fw.get(p).get(off).op("i32.add").mem("v128.load", 0, 4).f32x4(1).get(a).op("f32x4.sub").op("f32x4.mul");
+        fw.get(q).get(off).op("i32.add").mem("v128.load", 0, 4).get(a).op("f32x4.mul").op("f32x4.add");
+        fw.mem("v128.store", 0, 4);
+      });
       fw.end();
     }
     bind(fw, t, L.forward);
     fw.call(RUN_FORWARD, "step forward");
-    // loss of the observation against the target row
-    const S = L.loss;
+    // loss of the observation against the target row, accumulated per vector of the row
     addr(fw, t, S.target);
     fw.set(p);
     addr(fw, t, S.err);
@@ -124,25 +147,23 @@ export function generateDriver(L: DriverLayout): DriverCode {
       addr(fw, t, S.mask);
       fw.set(m);
     }
-    for (let n = 0; n < S.n; n++) for (let v = 0; v < vectors; v++) {
-      const off = n * rowBytes + 16 * v;
-      fw.i32(0).mem("v128.load", S.pred + off, 4).get(p).mem("v128.load", off, 4).op("f32x4.sub").set(d);
-      if (S.mask) fw.get(m).mem("v128.load", off, 4).set(w);
-      else fw.i32(0).mem("v128.load", S.laneMask + 16 * v, 4).set(w);
+    rowLoop(fw, S.n, vectors, (off, vec) => {
+      fw.get(off).mem("v128.load", S.pred, 4).get(p).get(off).op("i32.add").mem("v128.load", 0, 4).op("f32x4.sub").set(d);
+      if (S.mask) fw.get(m).get(off).op("i32.add").mem("v128.load", 0, 4).set(w);
+      else fw.get(vec).mem("v128.load", S.laneMask, 4).set(w);
+      fw.get(q).get(off).op("i32.add");
       if (S.l1) {
         // err = w sign(d), sign(d) = d > 0 ? 1 : d < 0 ? -1 : 0; loss += w |d|
-        fw.get(q).f32x4(1).f32x4(-1).f32x4(0).get(d).f32x4(0).op("f32x4.lt").op("v128.bitselect");
-        fw.get(d).f32x4(0).op("f32x4.gt").op("v128.bitselect").get(w).op("f32x4.mul").mem("v128.store", off, 4);
-        fw.get(accL).get(d).op("f32x4.abs").get(w).op("f32x4.mul").op("f32x4.add").set(accL);
+        fw.f32x4(1).f32x4(-1).f32x4(0).get(d).f32x4(0).op("f32x4.lt").op("v128.bitselect");
+        fw.get(d).f32x4(0).op("f32x4.gt").op("v128.bitselect").get(w).op("f32x4.mul").mem("v128.store", 0, 4);
+        fw.get(vec).get(vec).mem("v128.load", S.sums, 4).get(d).op("f32x4.abs").get(w).op("f32x4.mul").op("f32x4.add").mem("v128.store", S.sums, 4);
       } else {
-        fw.get(q).get(d).get(w).op("f32x4.mul").mem("v128.store", off, 4);
-        fw.get(accL).get(d).get(d).op("f32x4.mul").get(w).op("f32x4.mul").op("f32x4.add").set(accL);
+        fw.get(d).get(w).op("f32x4.mul").mem("v128.store", 0, 4);
+        fw.get(vec).get(vec).mem("v128.load", S.sums, 4).get(d).get(d).op("f32x4.mul").get(w).op("f32x4.mul").op("f32x4.add").mem("v128.store", S.sums, 4);
       }
-      fw.get(accW).get(w).op("f32x4.add").set(accW);
-    }
+      fw.get(vec).get(vec).mem("v128.load", S.sums + rowBytes, 4).get(w).op("f32x4.add").mem("v128.store", S.sums + rowBytes, 4);
+    });
     fw.get(t).i32(1).op("i32.add").tee(t).get(T).op("i32.lt_s").brIf(0).end();
-    fw.i32(0).get(accL).mem("v128.store", S.sums, 4);
-    fw.i32(0).get(accW).mem("v128.store", S.sums + 16, 4);
   }
 
   // ---------------- backward(T) ----------------
@@ -151,23 +172,20 @@ export function generateDriver(L: DriverLayout): DriverCode {
     const T = 0;
     const t = bw.local("i32");
     const p = bw.local("i32");
-    const scale = bw.local("v128");
-    const a = bw.local("v128");
+    const al = bw.local("i32");
     const cur = L.cotangents.map(() => bw.local("i32"));
     const other = L.cotangents.map(() => bw.local("i32"));
     const S = L.loss;
-    bw.i32(0).mem("v128.load32_splat", S.scale, 2).set(scale);
     L.cotangents.forEach((c, k) => {
       bw.i32(c.a).set(cur[k]!).i32(c.b).set(other[k]!);
     });
     bw.get(T).i32(1).op("i32.sub").tee(t).i32(0).op("i32.ge_s").ifThen().loop();
-    // the observation's cotangent: scale * err[t]
+    // the observation's cotangent: scale * err[t], per lane
     addr(bw, t, S.err);
     bw.set(p);
-    for (let n = 0; n < S.n; n++) for (let v = 0; v < vectors; v++) {
-      const off = n * rowBytes + 16 * v;
-      bw.i32(0).get(p).mem("v128.load", off, 4).get(scale).op("f32x4.mul").mem("v128.store", S.ctPred + off, 4);
-    }
+    rowLoop(bw, S.n, vectors, (off, vec) => {
+      bw.get(off).get(p).get(off).op("i32.add").mem("v128.load", 0, 4).get(vec).mem("v128.load", S.scale, 4).op("f32x4.mul").mem("v128.store", S.ctPred, 4);
+    });
     bind(bw, t, L.adjoint);
     L.cotangents.forEach((c, k) => {
       bw.i32(0).get(cur[k]!).mem("i32.store", c.input, 2);
@@ -178,12 +196,16 @@ export function generateDriver(L: DriverLayout): DriverCode {
       const F = L.forcing;
       const c = L.cotangents[L.forcedCotangent]!;
       if (c.output !== null) {
-        bw.get(t).i32(4).op("i32.mul").mem("f32.load", F.alpha, 2).f32(0).op("f32.gt").ifThen();
-        bw.f32x4(1).get(t).i32(4).op("i32.mul").mem("v128.load32_splat", F.alpha, 2).op("f32x4.sub").set(a);
-        for (let i = F.start; i < F.stop; i++) for (let v = 0; v < vectors; v++) {
-          const off = i * rowBytes + 16 * v;
-          bw.get(other[L.forcedCotangent]!).get(other[L.forcedCotangent]!).mem("v128.load", off, 4).get(a).op("f32x4.mul").mem("v128.store", off, 4);
-        }
+        // the forced units' cotangent scales by (1 - alpha), per lane
+        bw.get(t).i32(4).op("i32.mul").mem("f32.load", F.forced, 2).f32(0).op("f32.gt").ifThen();
+        addr(bw, t, F.alpha);
+        bw.set(al);
+        bw.get(other[L.forcedCotangent]!).i32(F.start * rowBytes).op("i32.add").set(p);
+        rowLoop(bw, F.stop - F.start, vectors, (off, vec) => {
+          bw.get(p).get(off).op("i32.add");
+          bw.get(p).get(off).op("i32.add").mem("v128.load", 0, 4).f32x4(1).get(al).get(vec).op("i32.add").mem("v128.load", 0, 4).op("f32x4.sub").op("f32x4.mul");
+          bw.mem("v128.store", 0, 4);
+        });
         bw.end();
       }
     }

@@ -68,9 +68,13 @@ const moduleCache = new Map<string, WebAssembly.Module>();
 
 export class WasmGraphExec {
   readonly plan: GraphPlan;
+  /** lanes of a row: `models` blocks of `modelLanes` */
   readonly lanes: number;
+  readonly modelLanes: number;
   readonly source: string;
+  /** The noise source; ensembles draw model e's lanes from `rngs[e]`. */
   rng: NormalSource | undefined;
+  rngs: NormalSource[] | undefined;
   private noiseScratch = new Float64Array(0);
   private readonly xSlots: Slot[];
   private readonly table: Slot;
@@ -83,13 +87,17 @@ export class WasmGraphExec {
   private readonly hoist: () => void;
   private readonly runWasm: () => void;
 
-  /** `accumulate`: outputs added into their buffers instead of overwriting them. */
-  constructor(spec: GraphSpec, readonly capacity: number, private readonly arena: WasmArena, accumulate: string[] = []) {
+  /**
+   * `accumulate`: outputs added into their buffers instead of overwriting them. `models`: an
+   * ensemble of that many independent models, each with `capacity` samples and its own parameters.
+   */
+  constructor(spec: GraphSpec, readonly capacity: number, private readonly arena: WasmArena, accumulate: string[] = [], readonly models = 1) {
     this.plan = planSpec(spec, new Set(accumulate));
-    const lanes = (this.lanes = lanesFor(capacity));
+    this.modelLanes = lanesFor(capacity);
+    const lanes = (this.lanes = models * this.modelLanes);
     const plan = this.plan;
-    this.pSlots = plan.paramSizes.map((n) => ({ ptr: arena.alloc(4 * n), n }));
-    this.hSlots = plan.h.map((n) => ({ ptr: arena.alloc(4 * n), n }));
+    this.pSlots = plan.paramSizes.map((n) => ({ ptr: arena.alloc(4 * n * models), n }));
+    this.hSlots = plan.h.map((n) => ({ ptr: arena.alloc(4 * n * models), n }));
     const tPtrs = plan.t.map((n) => arena.alloc(4 * n * lanes));
     this.xSlots = plan.x.map((b) => new Slot(arena, arena.alloc(4 * b.size * lanes), b.size * lanes));
     const tablePtr = arena.alloc(4 * plan.x.length);
@@ -100,7 +108,17 @@ export class WasmGraphExec {
       this.setAddress(i, this.xSlots[i]!.ptr);
     });
     const acc = new Set(accumulate.map((k) => this.outIdx.get(k)!));
-    const code = generateWasm(plan, { lanes, p: this.pSlots.map((s) => s.ptr), h: this.hSlots.map((s) => s.ptr), t: tPtrs, xTable: tablePtr }, acc);
+    const code = generateWasm(plan, {
+      lanes,
+      models,
+      modelLanes: this.modelLanes,
+      p: this.pSlots.map((s) => s.ptr),
+      h: this.hSlots.map((s) => s.ptr),
+      pStride: this.pSlots.map((s) => 4 * s.n),
+      hStride: this.hSlots.map((s) => 4 * s.n),
+      t: tPtrs,
+      xTable: tablePtr,
+    }, acc);
     this.source = code.wat;
     let module = moduleCache.get(code.wat);
     if (!module) {
@@ -174,32 +192,43 @@ export class WasmGraphExec {
     this.setAddress(i, slot.ptr);
   }
 
-  bind(params: Readonly<Record<string, Float32Array | Float64Array>>): this {
+  /** Binds one model's parameters (model 0 unless this is an ensemble). */
+  bind(params: Readonly<Record<string, Float32Array | Float64Array>>, model = 0): this {
     const mem = this.arena.memory.buffer;
     this.plan.params.forEach((name, i) => {
       const a = params[name];
       if (!a) throw new Error(`${this.plan.graph}: parameter '${name}' missing`);
       this.P64[i]!.set(a);
-      new Float32Array(mem, this.pSlots[i]!.ptr, this.pSlots[i]!.n).set(a);
+      const s = this.pSlots[i]!;
+      new Float32Array(mem, s.ptr + 4 * s.n * model, s.n).set(a);
     });
     this.hoist();
-    this.H64.forEach((h, i) => new Float32Array(mem, this.hSlots[i]!.ptr, this.hSlots[i]!.n).set(h));
+    this.H64.forEach((h, i) => {
+      const s = this.hSlots[i]!;
+      new Float32Array(mem, s.ptr + 4 * s.n * model, s.n).set(h);
+    });
     return this;
   }
 
-  /** Runs all lanes; noise is drawn for samples [0, nb), sample by sample, in bulk when the source can. */
+  /**
+   * Runs all lanes; noise is drawn for samples [0, nb) of each model, sample by sample, in bulk
+   * when the source can.
+   */
   run(nb: number): void {
     if (this.plan.noise.length) {
-      const rng = this.rng;
-      if (!rng) throw new Error(`${this.plan.graph}: noise needs a random source`);
       const L = this.lanes;
-      for (const e of this.plan.noise) {
-        const v = this.plan.values.get(e.out)!;
-        const buf = this.xSlots[v.store.idx]!.view;
-        const draws = this.noiseScratch.length >= nb * v.size ? this.noiseScratch.subarray(0, nb * v.size) : (this.noiseScratch = new Float64Array(nb * v.size));
-        if (rng.addNormalNoise) rng.addNormalNoise(draws.fill(0), 1);
-        else for (let i = 0; i < draws.length; i++) draws[i] = rng.normal();
-        for (let b = 0; b < nb; b++) for (let j = 0; j < v.size; j++) buf[j * L + b] = draws[b * v.size + j]!;
+      for (let m = 0; m < this.models; m++) {
+        const rng = this.rngs?.[m] ?? (m === 0 ? this.rng : undefined);
+        if (!rng) throw new Error(`${this.plan.graph}: noise needs a random source`);
+        for (const e of this.plan.noise) {
+          const v = this.plan.values.get(e.out)!;
+          const buf = this.xSlots[v.store.idx]!.view;
+          const draws = this.noiseScratch.length >= nb * v.size ? this.noiseScratch.subarray(0, nb * v.size) : (this.noiseScratch = new Float64Array(nb * v.size));
+          if (rng.addNormalNoise) rng.addNormalNoise(draws.fill(0), 1);
+          else for (let i = 0; i < draws.length; i++) draws[i] = rng.normal();
+          const lane0 = m * this.modelLanes;
+          for (let b = 0; b < nb; b++) for (let j = 0; j < v.size; j++) buf[j * L + lane0 + b] = draws[b * v.size + j]!;
+        }
       }
     }
     this.runWasm();
