@@ -34,6 +34,7 @@ export interface SweepOpts {
   mem?: string;
   jobName?: string;
   task?: string;
+  ensemble?: string;
 }
 
 export function registerSweep(program: Command, setCode: (c: number) => void): void {
@@ -63,7 +64,8 @@ export function registerSweep(program: Command, setCode: (c: number) => void): v
     .option("--cpus-per-task <n>", "Slurm CPUs per run (default 1)")
     .option("--mem <size>", "Slurm memory per run, e.g. 2G")
     .option("--job-name <name>", "Slurm job name (default rnnc-<model>)")
-    .option("--task <i>", "train only run i of the sweep in --out (what each Slurm array task runs)")
+    .option("--task <i>", "train only run i of the sweep in --out (with --ensemble: ensemble i); what each Slurm array task runs")
+    .option("--ensemble <E>", "train the runs of a grid point E at a time as one ensemble (one process, one fused kernel); same run directories")
     .action(async (spec: string, opts: SweepOpts) => setCode(await runSweep(spec, opts)));
 }
 
@@ -129,6 +131,7 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
         if (stored.runs !== undefined) opts.runs = stored.runs;
       }
       if (opts.seed === undefined && stored.seed !== undefined) opts.seed = stored.seed;
+      if (opts.ensemble === undefined && stored.ensemble !== undefined) opts.ensemble = stored.ensemble;
       const runOptions = opts.set.length || opts.epochs !== undefined || opts.data !== undefined || opts.test !== undefined || opts.backend !== "auto" || opts.tier !== "auto";
       if (!runOptions) {
         opts.set = stored.set;
@@ -144,6 +147,8 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
   const epochsFlag = intFlag(opts.epochs, "epochs", 1);
   const retries = intFlag(opts.retries, "retries", 0) ?? 0;
   const taskFlag = intFlag(opts.task, "task", 0);
+  const ensembleFlag = intFlag(opts.ensemble, "ensemble", 1) ?? 1;
+  if (ensembleFlag > 1 && (opts.tier === "graph")) throw new UsageError("--ensemble trains on the fused tier; leave out --tier graph");
   if (opts.emit !== undefined && opts.emit !== "slurm") throw new UsageError(`--emit '${opts.emit}': the scheduler rnnc writes scripts for is slurm`);
   if (opts.emit && taskFlag !== undefined) throw new UsageError("--emit writes the script whose tasks use --task; give one of them");
   if (taskFlag !== undefined && !opts.out) throw new UsageError("--task needs the sweep directory: --out DIR");
@@ -273,6 +278,7 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
         tier: opts.tier,
         ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(ensembleFlag > 1 ? { ensemble: String(ensembleFlag) } : {}),
         ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
         ...(opts.data !== undefined ? { data: resolve(opts.data) } : {}),
         ...(opts.test !== undefined ? { test: resolve(opts.test) } : {}),
@@ -294,7 +300,8 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
   // --emit slurm: the array script (of the unfinished runs), nothing trained here.
   if (opts.emit === "slurm") {
     const { sbatchScript } = await import("../runtime/sweep/slurm.js");
-    const tasks = index.runs.filter((r) => r.status !== "done").map((r) => r.index);
+    // one task per run, or per ensemble (the groups of all runs, so task numbers never shift)
+    const tasks = runner.groupRuns(index.runs, ensembleFlag).map((g, i) => (g.some((r) => r.status !== "done") ? i : -1)).filter((i) => i >= 0);
     if (tasks.length === 0) {
       say(`rnnc: every run of ${sweepDir} is done; nothing to submit`);
       afterUpdate(index);
@@ -311,6 +318,7 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
       ...opts.grid.flatMap((g) => ["--grid", g]),
       ...(runsFlag !== undefined ? ["--runs", String(runsFlag)] : []),
       ...(seedFlag !== undefined ? ["--seed", String(seedFlag)] : []),
+      ...(ensembleFlag > 1 ? ["--ensemble", String(ensembleFlag)] : []),
       ...(retries ? ["--retries", String(retries)] : []),
       ...common,
     ];
@@ -330,7 +338,7 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
     const file = join(sweepDir, "sweep.sbatch");
     writeFileSync(file, script, { mode: 0o755 });
     emitJson({ type: "emit", scheduler: "slurm", script: file, tasks: tasks.length, runs: index.runs.length, dir: sweepDir });
-    say(`rnnc: wrote ${file}: a Slurm array of ${tasks.length} task${tasks.length === 1 ? "" : "s"} (of ${index.runs.length} runs), one run each, into ${sweepDir}`);
+    say(`rnnc: wrote ${file}: a Slurm array of ${tasks.length} task${tasks.length === 1 ? "" : "s"} (of ${index.runs.length} runs), ${ensembleFlag > 1 ? `an ensemble of up to ${ensembleFlag} runs` : "one run"} each, into ${sweepDir}`);
     say(`rnnc: submit it with: sbatch ${file}`);
     say(`rnnc: the table at any time: rnnc sweep ${spec} --out ${opts.out ?? sweepDir} --summary`);
     return EXIT.ok;
@@ -348,23 +356,27 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
     onEvent: () => undefined,
   };
 
-  // --task i: one run (a Slurm array task).
+  // --task i: one run, or with --ensemble one ensemble (a Slurm array task).
   if (taskFlag !== undefined) {
-    const run = index.runs[taskFlag];
-    if (!run) throw new UsageError(`--task ${taskFlag}: the sweep has runs 0 to ${index.runs.length - 1}`);
-    if (run.status === "done") {
-      say(`rnnc: run ${taskFlag} (${run.dir}) is already done`);
+    const groups = runner.groupRuns(index.runs, ensembleFlag);
+    const what = ensembleFlag > 1 ? "ensemble" : "run";
+    const group = groups[taskFlag];
+    if (!group) throw new UsageError(`--task ${taskFlag}: the sweep has ${what}s 0 to ${groups.length - 1}`);
+    const todoHere = group.filter((r) => r.status !== "done");
+    if (todoHere.length === 0) {
+      say(`rnnc: ${what} ${taskFlag} (${group.map((r) => r.dir).join(", ")}) is already done`);
       return EXIT.ok;
     }
-    if (live(run)) throw new SweepError(`run ${taskFlag} (${run.dir}) is being trained by process ${run.pid} on ${run.host}`);
+    const busyHere = todoHere.find(live);
+    if (busyHere) throw new SweepError(`run ${busyHere.index} (${busyHere.dir}) is being trained by process ${busyHere.pid} on ${busyHere.host}`);
     ctx.onEvent = (e) => logEvent(e, say, emitJson, "");
     const onTerm = (sig: NodeJS.Signals) => runner.stopRuns(ctx, sig === "SIGINT" ? "SIGINT" : "SIGTERM");
     process.on("SIGINT", onTerm);
     process.on("SIGTERM", onTerm);
-    const outcome = await runner.trainOne(ctx, run);
+    const outcomes = [...(await runner.trainGroup(ctx, todoHere)).values()];
     process.off("SIGINT", onTerm);
     process.off("SIGTERM", onTerm);
-    return outcome === "done" ? EXIT.ok : outcome === "interrupted" ? 130 : EXIT.userError;
+    return outcomes.every((o) => o === "done") ? EXIT.ok : outcomes.includes("interrupted") ? 130 : EXIT.userError;
   }
 
   // A local sweep: a pool of workers over the runs that are not done.
@@ -372,14 +384,15 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
   if (busy.length) throw new SweepError(`${busy.length} run${busy.length === 1 ? " is" : "s are"} still being trained by another process (${busy.map((r) => `${r.dir}: pid ${r.pid}`).slice(0, 3).join(", ")}); wait for ${busy.length === 1 ? "it" : "them"} or stop ${busy.length === 1 ? "it" : "them"}`);
   const todo = index.runs.filter((r) => r.status !== "done");
   const cores = availableParallelism();
-  let workers = Math.min(jobsFlag ?? cores, todo.length || 1);
+  const children = runner.groupRuns(todo, ensembleFlag).length || 1;
+  let workers = Math.min(jobsFlag ?? cores, children);
   if (jobsFlag !== undefined && jobsFlag > cores) {
-    say(`rnnc: -j ${jobsFlag} is more than the ${cores} cores; training ${Math.min(cores, todo.length || 1)} runs at a time`);
-    workers = Math.min(cores, todo.length || 1);
+    say(`rnnc: -j ${jobsFlag} is more than the ${cores} cores; training ${Math.min(cores, children)} ${ensembleFlag > 1 ? "ensembles" : "runs"} at a time`);
+    workers = Math.min(cores, children);
   }
   const points = plan.grid.reduce((n, a) => n * a.values.length, 1);
   emitJson({ type: "sweep", dir: sweepDir, model: program.model.name, points, runsPerPoint: plan.runs, runs: index.runs.length, todo: todo.length, workers });
-  say(`rnnc: sweep of ${program.model.name} (${spec}): ${points} grid point${points === 1 ? "" : "s"} x ${plan.runs} run${plan.runs === 1 ? "" : "s"} = ${index.runs.length} runs${todo.length < index.runs.length ? `, ${todo.length} to do` : ""}, ${workers} at a time; sweep directory ${sweepDir}`);
+  say(`rnnc: sweep of ${program.model.name} (${spec}): ${points} grid point${points === 1 ? "" : "s"} x ${plan.runs} run${plan.runs === 1 ? "" : "s"} = ${index.runs.length} runs${todo.length < index.runs.length ? `, ${todo.length} to do` : ""}, ${workers} ${ensembleFlag > 1 ? `ensemble${workers === 1 ? "" : "s"} of up to ${ensembleFlag}` : ""} at a time; sweep directory ${sweepDir}`.replace("  at", " at"));
   let finished = index.runs.length - todo.length;
   ctx.onEvent = (e) => {
     if (e.type === "end" && (e.status === "done" || (e.status === "failed" && !e.willRetry))) finished++;
@@ -394,7 +407,7 @@ export async function runSweep(spec: string, opts: SweepOpts): Promise<number> {
   const onTerm = () => runner.stopRuns(ctx, "SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
-  const outcomes = await runner.runPool(ctx, todo, workers);
+  const outcomes = await runner.runPool(ctx, todo, workers, ensembleFlag);
   process.off("SIGINT", onInt);
   process.off("SIGTERM", onTerm);
 

@@ -365,7 +365,12 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
         shouldStop: sigint.stopRequested,
       },
     });
-    for (const [i, r] of results.entries()) codes[members[i]!] = await callbacks[members[i]!]!.finish(r, opts.figures !== false);
+    for (const [i, r] of results.entries()) {
+      const k = members[i]!;
+      codes[k] = await callbacks[k]!.finish(r, opts.figures !== false);
+      // for rnnc sweep: how each member ended
+      if (json) out(JSON.stringify({ type: "member-end", member: k, dir: file.members[k]!.dir, status: codes[k] === EXIT.ok ? "done" : codes[k] === 130 ? "stopped" : "failed", ...(r.nanMessage ? { error: r.nanMessage } : {}) }));
+    }
     if (sigint.stopRequested()) break;
   }
   sigint.release();

@@ -205,7 +205,7 @@ describe("rnnc sweep end to end", () => {
   const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Summary;
   const runDirs = (dir: string) =>
     readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== "logs")
+      .filter((e) => e.isDirectory() && e.name !== "logs" && e.name !== "ensembles")
       .flatMap((e) => readdirSync(join(dir, e.name)).map((r) => `${e.name}/${r}`))
       .sort();
   let reference: string;
@@ -313,6 +313,49 @@ describe("rnnc sweep end to end", () => {
     for (const d of runDirs(dir)) {
       expect(readFileSync(join(dir, d, "params.npz")).equals(readFileSync(join(reference, d, "params.npz"))), d).toBe(true);
       expect(readdirSync(join(dir, d)).sort(), d).toEqual(readdirSync(join(reference, d)).sort());
+    }
+    expect(summaryOf(dir)).toEqual(summaryOf(reference));
+  });
+
+  it("--ensemble 2 trains each grid point's runs as one ensemble: the same directories, parameters and summary; a killed ensemble resumes exactly", async () => {
+    const dir = join(tmp, "ensemble");
+    const sweep = cli.run(["sweep", FIXTURE, "--out", dir, "-j", "2", "--ensemble", "2", "--json"]);
+    // Kill an ensemble's process once its members have checkpoints (mid-run).
+    let killed: number | undefined;
+    let over = false;
+    void sweep.then(() => (over = true));
+    while (killed === undefined && !over) {
+      await new Promise((r) => setTimeout(r, 5));
+      let ix: SweepIndex;
+      try {
+        ix = index(dir);
+      } catch {
+        continue;
+      }
+      const running = ix.runs.filter((r) => r.status === "running" && r.pid && existsSync(join(dir, r.dir, "checkpoints", "last.json")));
+      if (running.length === 2 && running[0]!.pid === running[1]!.pid) {
+        try {
+          process.kill(running[0]!.pid!, "SIGKILL");
+          killed = running[0]!.pid!;
+        } catch {
+          // ended meanwhile
+        }
+      }
+    }
+    const r = await sweep;
+    expect(killed, "an ensemble to kill mid-run").toBeDefined();
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    const starts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; pid?: number; dir?: string }).filter((e) => e.type === "run-start");
+    // two processes for four runs: each grid point's two seeds share one
+    expect(new Set(starts.map((e) => e.pid)).size).toBe(2);
+    const ix = index(dir);
+    expect(ix.runs.filter((x) => x.status === "failed").map((x) => x.error)).toEqual(["killed by SIGKILL", "killed by SIGKILL"].map((e) => expect.stringMatching(new RegExp(`^${e}`))));
+    const resumed = await cli.run(["sweep", FIXTURE, "--out", dir, "--resume"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/ensembles? of up to 2 at a time/);
+    expect(runDirs(dir)).toEqual(runDirs(reference));
+    for (const d of runDirs(dir)) {
+      for (const f of ["params.npz", "best.npz"]) expect(readFileSync(join(dir, d, f)).equals(readFileSync(join(reference, d, f))), `${d}/${f}`).toBe(true);
     }
     expect(summaryOf(dir)).toEqual(summaryOf(reference));
   });

@@ -44,7 +44,7 @@ export interface SweepIndex {
   common: string[];
   keepBestBy: MeasureName | null;
   /** The sweep's options as first given: --resume and --task without options reuse them. */
-  options: { grid: string[]; runs?: string; seed?: string; set: string[]; epochs?: string; data?: string; test?: string; backend: string; tier: string };
+  options: { grid: string[]; runs?: string; seed?: string; set: string[]; epochs?: string; data?: string; test?: string; backend: string; tier: string; ensemble?: string };
   createdAt: string;
   updatedAt: string;
   runs: IndexedRun[];

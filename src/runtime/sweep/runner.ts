@@ -3,9 +3,9 @@
 // continued (`rnnc train --resume DIR`), so a killed run loses at most its current epoch. A local
 // sweep runs a pool of such workers; a Slurm array task runs one.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { updateRun, type IndexedRun, type SweepIndex } from "./index-file.js";
 import { readRunMeasures } from "./summary.js";
@@ -76,23 +76,69 @@ function removeStaleTemps(dir: string): void {
   }
 }
 
-/** Trains one run to its end (with retries); returns how it ended. */
-export async function trainOne(ctx: RunnerContext, run: IndexedRun): Promise<"done" | "failed" | "interrupted"> {
+type Outcome = "done" | "failed" | "interrupted";
+
+/** Where an ensemble's manifest goes: the group is named after its first run. */
+function manifestDir(ctx: RunnerContext, group: IndexedRun[]): string {
+  return join(ctx.sweepDir, "ensembles", `group-${group[0]!.index}`);
+}
+
+/**
+ * The child's arguments for a group of runs of one grid point: one run trains alone; several
+ * train as one ensemble (`rnnc train --resume DIR` of a manifest listing their directories and
+ * seeds: each member continues from its checkpoint or starts afresh).
+ */
+function groupArgs(ctx: RunnerContext, group: IndexedRun[], resume: boolean[]): string[] {
+  const run = group[0]!;
+  if (group.length === 1) return trainArgs(ctx, run, join(ctx.sweepDir, run.dir), resume[0]!);
+  const dir = manifestDir(ctx, group);
+  mkdirSync(dir, { recursive: true });
+  const manifest = { spec: ctx.spec, members: group.map((r) => ({ dir: relative(dir, join(ctx.sweepDir, r.dir)), seed: r.seed })) };
+  writeFileSync(join(dir, ENSEMBLE_MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+  return [
+    "train",
+    ctx.spec,
+    "--resume",
+    dir,
+    ...ctx.common,
+    ...Object.entries(run.settings).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+    "--json",
+    "--no-progress",
+    "--no-figures",
+  ];
+}
+
+/** `rnnc train --resume DIR` reads an ensemble's members from this file in DIR (cli/train-run.ts). */
+const ENSEMBLE_MANIFEST = "ensemble.json";
+
+/**
+ * Trains a group of runs to their end (with retries of the failed ones), as one child process:
+ * alone, or as an ensemble when the group has several runs (one grid point, different seeds).
+ */
+export async function trainGroup(ctx: RunnerContext, group: IndexedRun[]): Promise<Map<number, Outcome>> {
+  const outcomes = new Map<number, Outcome>();
+  let pending = group;
   for (let attempt = 1; ; attempt++) {
-    if (ctx.stopping) return "interrupted";
-    const dir = join(ctx.sweepDir, run.dir);
-    const resume = existsSync(join(dir, "checkpoints", "last.json"));
-    // Without a checkpoint nothing is worth keeping (a run killed while starting): start afresh.
-    if (!resume) rmSync(dir, { recursive: true, force: true });
-    else removeStaleTemps(dir);
-    mkdirSync(dir, { recursive: true });
-    const args = trainArgs(ctx, run, dir, resume);
-    const log = openSync(join(dir, RUN_LOG), "a");
-    writeSync(log, `# rnnc sweep, attempt ${attempt}: rnnc ${args.join(" ")}\n`);
+    if (ctx.stopping) {
+      for (const r of pending) outcomes.set(r.index, "interrupted");
+      return outcomes;
+    }
+    const dirs = pending.map((r) => join(ctx.sweepDir, r.dir));
+    const resume = dirs.map((d) => existsSync(join(d, "checkpoints", "last.json")));
+    dirs.forEach((d, i) => {
+      // Without a checkpoint nothing is worth keeping (a run killed while starting): start afresh.
+      if (!resume[i]) rmSync(d, { recursive: true, force: true });
+      else removeStaleTemps(d);
+      mkdirSync(d, { recursive: true });
+    });
+    const args = groupArgs(ctx, pending, resume);
+    const logs = dirs.map((d) => openSync(join(d, RUN_LOG), "a"));
+    const toAll = (text: string | Buffer) => logs.forEach((l) => writeSync(l, typeof text === "string" ? Buffer.from(text) : text));
+    toAll(`# rnnc sweep, attempt ${attempt}${pending.length > 1 ? `, ensemble of ${pending.length}` : ""}: rnnc ${args.join(" ")}\n`);
     const started = Date.now();
     const child = spawn(ctx.command[0]!, [...ctx.command.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"], detached: true });
     ctx.children.add(child);
-    ctx.onEvent({ type: "start", run, resume, attempt, pid: child.pid });
+    pending.forEach((run, i) => ctx.onEvent({ type: "start", run, resume: resume[i]!, attempt, pid: child.pid }));
     let stderr = "";
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on("error", (e) => {
@@ -100,34 +146,45 @@ export async function trainOne(ctx: RunnerContext, run: IndexedRun): Promise<"do
       });
       child.on("close", (code, signal) => resolve({ code, signal }));
     });
+    // an ensemble's JSON events name their member: each goes to that run's log
+    const memberEnds = new Map<number, { status: string; error?: string }>();
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      writeSync(log, line + "\n");
-      if (!line.startsWith("{")) return;
-      try {
-        const e = JSON.parse(line) as { type?: string; epoch?: number; loss?: number };
-        if (e.type === "epoch" && typeof e.epoch === "number" && typeof e.loss === "number") ctx.onEvent({ type: "epoch", run, epoch: e.epoch, loss: e.loss });
-      } catch {
-        // not an event
+      type Event = { type?: string; epoch?: number; loss?: number; member?: number; status?: string; error?: string };
+      let e: Event | null = null;
+      if (line.startsWith("{")) {
+        try {
+          e = JSON.parse(line) as Event;
+        } catch {
+          // not an event
+        }
       }
+      const k = pending.length > 1 ? e?.member : 0;
+      if (k === undefined || !logs[k]) toAll(line + "\n");
+      else writeSync(logs[k]!, line + "\n");
+      if (!e || k === undefined || !pending[k]) return;
+      if (e.type === "epoch" && typeof e.epoch === "number" && typeof e.loss === "number") ctx.onEvent({ type: "epoch", run: pending[k]!, epoch: e.epoch, loss: e.loss });
+      if (e.type === "member-end" && typeof e.status === "string") memberEnds.set(k, { status: e.status, ...(e.error ? { error: e.error } : {}) });
     });
     child.stderr!.on("data", (b: Buffer) => {
-      writeSync(log, b);
+      toAll(b);
       stderr = (stderr + b.toString()).slice(-16_384);
     });
-    await updateRun(ctx.sweepDir, run.index, (r) => {
-      r.status = "running";
-      r.attempts = (r.attempts ?? 0) + 1;
-      r.startedAt = new Date(started).toISOString();
-      if (child.pid !== undefined) r.pid = child.pid;
-      r.host = hostname();
-      delete r.error;
-      delete r.exitCode;
-      delete r.finishedAt;
-      delete r.seconds;
-    });
+    for (const run of pending) {
+      await updateRun(ctx.sweepDir, run.index, (r) => {
+        r.status = "running";
+        r.attempts = (r.attempts ?? 0) + 1;
+        r.startedAt = new Date(started).toISOString();
+        if (child.pid !== undefined) r.pid = child.pid;
+        r.host = hostname();
+        delete r.error;
+        delete r.exitCode;
+        delete r.finishedAt;
+        delete r.seconds;
+      });
+    }
     const { code, signal } = await closed;
     ctx.children.delete(child);
-    closeSync(log);
+    logs.forEach((l) => closeSync(l));
     const seconds = (Date.now() - started) / 1000;
     const finish = (r: IndexedRun) => {
       r.exitCode = code;
@@ -135,49 +192,76 @@ export async function trainOne(ctx: RunnerContext, run: IndexedRun): Promise<"do
       r.seconds = Math.round(seconds * 10) / 10;
       delete r.pid;
     };
-    if (code === 0) {
-      const measures = readRunMeasures(dir);
-      await updateRun(ctx.sweepDir, run.index, (r) => {
-        finish(r);
-        r.status = "done";
-        if (measures) r.measures = measures;
-      }, ctx.afterUpdate);
-      ctx.onEvent({ type: "end", run, status: "done", seconds, willRetry: false });
-      return "done";
+    const stopped = code === 130 || (ctx.stopping && (signal === "SIGINT" || signal === "SIGTERM"));
+    const crash = signal ? `killed by ${signal}${stderr.trim() ? `\n${errorTail(stderr)}` : ""}` : errorTail(stderr) || `rnnc train exited with code ${code}`;
+    const failedNow: IndexedRun[] = [];
+    for (const [k, run] of pending.entries()) {
+      // a member's own report wins; else the exit code speaks for the whole group
+      const own = pending.length > 1 ? memberEnds.get(k) : undefined;
+      const status: Outcome = own ? (own.status === "done" ? "done" : own.status === "stopped" ? "interrupted" : "failed") : code === 0 ? "done" : stopped ? "interrupted" : "failed";
+      const dir = dirs[k]!;
+      if (status === "done") {
+        const measures = readRunMeasures(dir);
+        await updateRun(ctx.sweepDir, run.index, (r) => {
+          finish(r);
+          r.status = "done";
+          if (measures) r.measures = measures;
+        }, ctx.afterUpdate);
+        ctx.onEvent({ type: "end", run, status: "done", seconds, willRetry: false });
+        outcomes.set(run.index, "done");
+      } else if (status === "interrupted") {
+        // Stopped by Ctrl-C (this sweep's or the run's own): it wrote a checkpoint; --resume continues it.
+        await updateRun(ctx.sweepDir, run.index, (r) => {
+          finish(r);
+          r.status = "pending";
+          r.error = "interrupted; rnnc sweep --resume continues it from its checkpoint";
+        }, ctx.afterUpdate);
+        ctx.onEvent({ type: "end", run, status: "interrupted", seconds, willRetry: false });
+        outcomes.set(run.index, "interrupted");
+      } else {
+        const error = own?.error ?? crash;
+        const willRetry = attempt <= ctx.retries && !ctx.stopping;
+        await updateRun(ctx.sweepDir, run.index, (r) => {
+          finish(r);
+          r.status = "failed";
+          r.error = error;
+        }, ctx.afterUpdate);
+        ctx.onEvent({ type: "end", run, status: "failed", error, seconds, willRetry });
+        outcomes.set(run.index, "failed");
+        if (willRetry) failedNow.push(run);
+      }
     }
-    // Stopped by Ctrl-C (this sweep's or the run's own): it wrote a checkpoint; --resume continues it.
-    if (code === 130 || (ctx.stopping && (signal === "SIGINT" || signal === "SIGTERM"))) {
-      await updateRun(ctx.sweepDir, run.index, (r) => {
-        finish(r);
-        r.status = "pending";
-        r.error = "interrupted; rnnc sweep --resume continues it from its checkpoint";
-      }, ctx.afterUpdate);
-      ctx.onEvent({ type: "end", run, status: "interrupted", seconds, willRetry: false });
-      return "interrupted";
-    }
-    const error = signal ? `killed by ${signal}${stderr.trim() ? `\n${errorTail(stderr)}` : ""}` : errorTail(stderr) || `rnnc train exited with code ${code}`;
-    const willRetry = attempt <= ctx.retries && !ctx.stopping;
-    await updateRun(ctx.sweepDir, run.index, (r) => {
-      finish(r);
-      r.status = "failed";
-      r.error = error;
-    }, ctx.afterUpdate);
-    ctx.onEvent({ type: "end", run, status: "failed", error, seconds, willRetry });
-    if (!willRetry) return "failed";
+    if (failedNow.length === 0) return outcomes;
+    pending = failedNow;
   }
 }
 
-/** Trains `runs` with `workers` runs at a time; returns how each ended, by index. */
-export async function runPool(ctx: RunnerContext, runs: IndexedRun[], workers: number): Promise<Map<number, "done" | "failed" | "interrupted">> {
-  const outcomes = new Map<number, "done" | "failed" | "interrupted">();
+/**
+ * The runs in groups for one child process each: with `ensemble` > 1, consecutive runs of one grid
+ * point (they differ only in seed) up to `ensemble` at a time; else one run each.
+ */
+export function groupRuns(runs: IndexedRun[], ensemble: number): IndexedRun[][] {
+  const groups: IndexedRun[][] = [];
+  for (const run of runs) {
+    const last = groups[groups.length - 1];
+    if (last && last.length < ensemble && JSON.stringify(last[0]!.settings) === JSON.stringify(run.settings)) last.push(run);
+    else groups.push([run]);
+  }
+  return groups;
+}
+
+/** Trains `runs` with `workers` children at a time (ensembles of up to `ensemble` runs); returns how each ended, by index. */
+export async function runPool(ctx: RunnerContext, runs: IndexedRun[], workers: number, ensemble = 1): Promise<Map<number, Outcome>> {
+  const outcomes = new Map<number, Outcome>();
+  const groups = groupRuns(runs, ensemble);
   let next = 0;
   const worker = async () => {
-    while (!ctx.stopping && next < runs.length) {
-      const run = runs[next++]!;
-      outcomes.set(run.index, await trainOne(ctx, run));
+    while (!ctx.stopping && next < groups.length) {
+      const group = groups[next++]!;
+      for (const [i, o] of await trainGroup(ctx, group)) outcomes.set(i, o);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, runs.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, groups.length)) }, worker));
   return outcomes;
 }
 
