@@ -13,7 +13,7 @@ import { makeSimulator } from "../runtime/eval/simulator.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from "../runtime/train/checkpoint.js";
 import { Prng } from "../runtime/train/prng.js";
 import type { Precision } from "../compiler/backends/fused/engine.js";
-import { defaultModelsPerCall, trainEnsemble } from "../runtime/train/ensemble.js";
+import { defaultModelsPerCall, memberSettingsKey, trainEnsemble } from "../runtime/train/ensemble.js";
 import { freshCursor, train, type Tier, type TrainEvent, type TrainResult, type TrainState } from "../runtime/train/trainer.js";
 import { appendMetric, createRunDir, defaultRunDir, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
@@ -278,7 +278,8 @@ export const ENSEMBLE_FILE = "ensemble.json";
 
 interface EnsembleFile {
   spec: string;
-  members: { dir: string; seed: number }[];
+  /** dirs relative to the file's directory; `set`: the member's own settings (rnnc sweep's grid values) */
+  members: { dir: string; seed: number; set?: string[] }[];
 }
 
 /**
@@ -318,14 +319,14 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
     const dir = join(root, m.dir);
     const where = resumeDir && existsSync(runPath(dir, "last")) ? { resume: dir } : { out: dir };
     if ("out" in where && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    const ctx = prepareRun(spec, withSeed(m.seed), opts, where, sel.name);
+    const ctx = prepareRun(spec, [...withSeed(m.seed), ...(m.set ?? [])], opts, where, sel.name);
     if (typeof ctx === "number") return ctx;
     contexts.push(ctx);
   }
-  // the members may differ only in seed (and so in generated data and initialisation)
-  const shape = (p: Program) => modelHash({ ...p, train: { ...p.train!, seed: 0 } });
-  const first = shape(contexts[0]!.program);
-  for (const c of contexts) if (shape(c.program) !== first) throw new UsageError(`${c.dir}: the members of an ensemble must share the spec and settings (they differ only in seed)`);
+  // the members may differ in seed (and so in generated data and initialisation) and in what the
+  // host applies per member: learning rate and schedule, teacher noise, clipping, regularisation weights, forcing alpha
+  const first = memberSettingsKey(contexts[0]!.program);
+  for (const c of contexts) if (memberSettingsKey(c.program) !== first) throw new UsageError(`${c.dir}: the members of an ensemble must share the model and settings; they may differ only in seed, learning rate and schedule, teacher noise, clipping, regularisation weights and forcing alpha`);
   const { program, plan } = contexts[0]!;
   say(`rnnc: training an ensemble of ${contexts.length} ${program.model.name} (${spec}), seeds ${file.members.map((m) => m.seed).join(", ")}`);
   say(`rnnc: fused tier (float32, ${Math.min(contexts.length, defaultModelsPerCall(plan.batchSize))} models per kernel call) on the ${sel.name} backend; run directories ${join(root, "run-*")}`);
@@ -358,7 +359,7 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
     const results = await trainEnsemble({
       tf: sel.tf,
       program,
-      members: members.map((k) => ({ data: contexts[k]!.data, state: contexts[k]!.state })),
+      members: members.map((k) => ({ data: contexts[k]!.data, state: contexts[k]!.state, program: contexts[k]!.program })),
       hooks: {
         event: (i, e) => summarize(members[i]!, e),
         afterEpoch: (i, done, s) => callbacks[members[i]!]!.afterEpoch(done, s),

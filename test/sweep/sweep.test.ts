@@ -317,9 +317,9 @@ describe("rnnc sweep end to end", () => {
     expect(summaryOf(dir)).toEqual(summaryOf(reference));
   });
 
-  it("--ensemble 2 trains each grid point's runs as one ensemble: the same directories, parameters and summary; a killed ensemble resumes exactly", async () => {
+  it("--ensemble 3 trains runs as ensembles (across learning rates): the same directories, parameters and summary; a killed ensemble resumes exactly", async () => {
     const dir = join(tmp, "ensemble");
-    const sweep = cli.run(["sweep", FIXTURE, "--out", dir, "-j", "2", "--ensemble", "2", "--json"]);
+    const sweep = cli.run(["sweep", FIXTURE, "--out", dir, "-j", "2", "--ensemble", "3", "--json"]);
     // Kill an ensemble's process once its members have checkpoints (mid-run).
     let killed: number | undefined;
     let over = false;
@@ -333,7 +333,7 @@ describe("rnnc sweep end to end", () => {
         continue;
       }
       const running = ix.runs.filter((r) => r.status === "running" && r.pid && existsSync(join(dir, r.dir, "checkpoints", "last.json")));
-      if (running.length === 2 && running[0]!.pid === running[1]!.pid) {
+      if (running.length >= 3 && running.filter((r) => r.pid === running[0]!.pid).length === 3) {
         try {
           process.kill(running[0]!.pid!, "SIGKILL");
           killed = running[0]!.pid!;
@@ -346,13 +346,14 @@ describe("rnnc sweep end to end", () => {
     expect(killed, "an ensemble to kill mid-run").toBeDefined();
     expect(r.stderr).not.toMatch(STACK_LINE);
     const starts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; pid?: number; dir?: string }).filter((e) => e.type === "run-start");
-    // two processes for four runs: each grid point's two seeds share one
+    // two processes for four runs: an ensemble of three (both learning rates) and one run
     expect(new Set(starts.map((e) => e.pid)).size).toBe(2);
+    expect(starts.filter((e) => e.pid === killed).map((e) => e.dir)).toEqual(["lr=1e-3/run-0", "lr=1e-3/run-1", "lr=5e-3/run-0"]);
     const ix = index(dir);
-    expect(ix.runs.filter((x) => x.status === "failed").map((x) => x.error)).toEqual(["killed by SIGKILL", "killed by SIGKILL"].map((e) => expect.stringMatching(new RegExp(`^${e}`))));
+    expect(ix.runs.filter((x) => x.status === "failed").map((x) => x.error)).toEqual([0, 1, 2].map(() => expect.stringMatching(/^killed by SIGKILL/)));
     const resumed = await cli.run(["sweep", FIXTURE, "--out", dir, "--resume"]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(/ensembles? of up to 2 at a time/);
+    expect(resumed.stdout).toMatch(/ensembles? of up to 3 at a time/);
     expect(runDirs(dir)).toEqual(runDirs(reference));
     for (const d of runDirs(dir)) {
       for (const f of ["params.npz", "best.npz"]) expect(readFileSync(join(dir, d, f)).equals(readFileSync(join(reference, d, f))), `${d}/${f}`).toBe(true);

@@ -93,7 +93,10 @@ function groupArgs(ctx: RunnerContext, group: IndexedRun[], resume: boolean[]): 
   if (group.length === 1) return trainArgs(ctx, run, join(ctx.sweepDir, run.dir), resume[0]!);
   const dir = manifestDir(ctx, group);
   mkdirSync(dir, { recursive: true });
-  const manifest = { spec: ctx.spec, members: group.map((r) => ({ dir: relative(dir, join(ctx.sweepDir, r.dir)), seed: r.seed })) };
+  const manifest = {
+    spec: ctx.spec,
+    members: group.map((r) => ({ dir: relative(dir, join(ctx.sweepDir, r.dir)), seed: r.seed, set: Object.entries(r.settings).map(([k, v]) => `${k}=${v}`) })),
+  };
   writeFileSync(join(dir, ENSEMBLE_MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
   return [
     "train",
@@ -101,7 +104,6 @@ function groupArgs(ctx: RunnerContext, group: IndexedRun[], resume: boolean[]): 
     "--resume",
     dir,
     ...ctx.common,
-    ...Object.entries(run.settings).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
     "--json",
     "--no-progress",
     "--no-figures",
@@ -236,16 +238,27 @@ export async function trainGroup(ctx: RunnerContext, group: IndexedRun[]): Promi
   }
 }
 
+/** Grid keys an ensemble's members may differ in (the host applies them per member, not the kernel). */
+export const MEMBER_KEYS = new Set(["optimizer.lr", "teacher_noise", "clip", "schedule"]);
+
 /**
- * The runs in groups for one child process each: with `ensemble` > 1, consecutive runs of one grid
- * point (they differ only in seed) up to `ensemble` at a time; else one run each.
+ * The runs in groups for one child process each: with `ensemble` > 1, runs whose settings differ
+ * only in seed and MEMBER_KEYS, in sweep order, up to `ensemble` at a time; else one run each.
+ * Deterministic (Slurm array task i is group i of all the runs).
  */
 export function groupRuns(runs: IndexedRun[], ensemble: number): IndexedRun[][] {
+  const buckets = new Map<string, IndexedRun[][]>();
   const groups: IndexedRun[][] = [];
   for (const run of runs) {
-    const last = groups[groups.length - 1];
-    if (last && last.length < ensemble && JSON.stringify(last[0]!.settings) === JSON.stringify(run.settings)) last.push(run);
-    else groups.push([run]);
+    const key = JSON.stringify(Object.entries(run.settings).filter(([k]) => ensemble <= 1 || !MEMBER_KEYS.has(k)));
+    const open = buckets.get(key);
+    const last = open?.[open.length - 1];
+    if (ensemble > 1 && last && last.length < ensemble) last.push(run);
+    else {
+      const g = [run];
+      groups.push(g);
+      buckets.set(key, [...(open ?? []), g]);
+    }
   }
   return groups;
 }

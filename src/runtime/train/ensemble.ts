@@ -10,7 +10,7 @@ import { lanesFor } from "../../compiler/backends/wasm/exec.js";
 import type { Program } from "../../compiler/ir/types.js";
 import type { LoadedData } from "../data/datasets.js";
 import { regularization } from "./objective.js";
-import { createOptimizer, type Optimizer } from "./optimizers.js";
+import { createOptimizer, type LearningRate, type Optimizer } from "./optimizers.js";
 import { PACKED, PackedParams } from "./packed.js";
 import { Prng } from "./prng.js";
 import { learningRate } from "./schedules.js";
@@ -34,6 +34,34 @@ export interface EnsembleMember {
   /** Its training data (built-in generators are seeded per run, so members may differ). */
   data: Map<string, LoadedData>;
   state: TrainState;
+  /**
+   * Its own settings, when they differ from the shared program's in what the host applies per
+   * member (`memberSettingsKey`): learning rate and schedule, teacher noise, clipping,
+   * regularisation weights, the forcing's alpha.
+   */
+  program?: Program;
+}
+
+/**
+ * What members of one ensemble must share (a string to compare): the model and everything the
+ * kernel or the lockstep depends on; what the host applies per member is left out.
+ */
+export function memberSettingsKey(p: Program): string {
+  const t = p.train!;
+  const f = t.forcing;
+  const forcing = f.kind === "sparse" ? { ...f, alpha: 0 } : f.kind === "gtf" ? { ...f, alpha: 0 } : f.kind === "gtf_adaptive" ? { ...f, alpha0: 0 } : f;
+  const train = {
+    ...t,
+    seed: 0,
+    origin: {},
+    optimizer: { ...t.optimizer, lr: 0 },
+    schedule: null,
+    teacherNoise: 0,
+    clip: { kind: t.clip.kind },
+    regularize: t.regularize.map((r) => ({ ...r, lambda: 0 })),
+    forcing,
+  };
+  return JSON.stringify({ ...p, train, eval: null, sweep: null });
 }
 
 export interface EnsembleHooks {
@@ -44,7 +72,7 @@ export interface EnsembleHooks {
 
 export interface EnsembleSetup {
   tf: Tf;
-  /** The model and training plan every member shares (they differ only in seed and data). */
+  /** The model and training plan every member shares (members differ in seed and data, and may in `memberSettingsKey`'s free settings). */
   program: Program;
   members: EnsembleMember[];
   hooks?: EnsembleHooks;
@@ -68,6 +96,9 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
   for (const m of setup.members) {
     if (m.state.cursor.epoch !== c0.epoch || m.state.cursor.batch !== c0.batch) throw new Error("ensemble: the members stand at different points of training; resume them separately");
   }
+  const plans = setup.members.map((m) => (m.program ?? program).train!);
+  const key = memberSettingsKey(program);
+  for (const m of setup.members) if (m.program && memberSettingsKey(m.program) !== key) throw new Error("ensemble: members differ in more than the learning rate, teacher noise, clipping, regularisation weights and forcing alpha");
   const frozen = new Set(program.params.filter((p) => !p.trainable).map((p) => p.name));
   const packed = new PackedParams(tf, setup.members.map((m) => m.state.params), (n) => !frozen.has(n));
   const frozenHost = setup.members.map((m) => {
@@ -90,7 +121,7 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
   const cursors: TrainCursor[] = setup.members.map((m) => structuredClone(m.state.cursor));
   const streams = cursors.map((c) => new Map<string, Prng>(STREAMS.map((s) => [s, Prng.fromState(c.streams[s]!)])));
   const targets = setup.members.map((m) => m.data.get(plan.loss.target.data)!);
-  const schedule = scheduleOf(plan);
+  const schedules = plans.map(scheduleOf);
 
   const perCall = Math.min(E, setup.modelsPerCall ?? defaultModelsPerCall(plan.batchSize));
   const kernels = new Map<number, FusedKernel>();
@@ -122,12 +153,14 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
   try {
     while (cursors[0]!.epoch < plan.epochs) {
       const epoch = cursors[0]!.epoch;
-      const lr = learningRate(schedule, epoch, plan.epochs);
+      const lrs = schedules.map((s) => learningRate(s, epoch, plan.epochs));
+      // one rate when the members agree (as a separate run passes it), else one per member
+      const lr: LearningRate = lrs.every((r) => r === lrs[0]) ? lrs[0]! : { rates: lrs, segment: packed.size };
       const t0 = performance.now();
       const lossSums = new Float64Array(E);
       let batches = 0;
       while (cursors[0]!.batch < plan.batchesPerEpoch) {
-        const drawn: FusedBatch[] = targets.map((d, m) => (d.kind === "series" ? seriesBatch(d, plan, streams[m]!) : taskBatch(d, plan, streams[m]!)));
+        const drawn: FusedBatch[] = targets.map((d, m) => (d.kind === "series" ? seriesBatch(d, plans[m]!, streams[m]!) : taskBatch(d, plans[m]!, streams[m]!)));
         const flat = packed.variable.dataSync() as Float32Array;
         const out: KernelResult[] = [];
         for (let at = 0; at < E; at += perCall) {
@@ -136,7 +169,10 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           out.push(...kernelFor(n).runModels(
             ms.map((m) => ({ ...frozenHost[m]!, ...packed.split(flat, m) })),
             ms.map((m) => drawn[m]!),
-            ms.map((m) => ({ gtfAlpha: cursors[m]!.gtfAlpha, rng: streams[m]!.get("model-noise")! })),
+            ms.map((m) => {
+              const f = plans[m]!.forcing;
+              return { gtfAlpha: cursors[m]!.gtfAlpha, rng: streams[m]!.get("model-noise")!, ...(f.kind === "sparse" ? { sparseAlpha: f.alpha } : {}) };
+            }),
           ));
         }
         grads.fill(0);
@@ -154,7 +190,7 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
             let total = (f as unknown as (x: tfType.Tensor) => tfType.Tensor)(packed.variable);
             if (plan.regularize.length) {
               for (let m = 0; m < E; m++) {
-                const r = regularization({ tf, plan }, { ...frozenTensors[m]!, ...packed.views(m) });
+                const r = regularization({ tf, plan: plans[m]! }, { ...frozenTensors[m]!, ...packed.views(m) });
                 regs.push(tf.keep(r));
                 total = tf.add(total, r);
               }
@@ -180,18 +216,24 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           const live = tf.tensor2d(Array.from({ length: E }, (_, m) => (failed.has(m) ? 0 : 1)), [E, 1]);
           let scale: tfType.Tensor = live;
           const norms: number[] = new Array<number>(E).fill(NaN);
-          const clip = plan.clip;
-          if (clip.kind === "norm") {
+          const clipMax = plans.map((p) => (p.clip.kind === "none" ? Infinity : p.clip.max));
+          if (plan.clip.kind === "norm") {
             const sq = tf.sum(tf.square(per), 1).dataSync();
             const coefs = Array.from(sq, (s, m) => {
               norms[m] = Math.sqrt(s);
-              const coef = clip.max / (norms[m]! + 1e-6);
+              const coef = clipMax[m]! / (norms[m]! + 1e-6);
               return failed.has(m) ? 0 : coef < 1 ? coef : 1;
             });
             scale = tf.tensor2d(coefs, [E, 1]);
           }
           let clipped = tf.mul(per, scale);
-          if (clip.kind === "value") clipped = tf.clipByValue(clipped, -clip.max, clip.max);
+          if (plan.clip.kind === "value") {
+            if (clipMax.every((c) => c === clipMax[0])) clipped = tf.clipByValue(clipped, -clipMax[0]!, clipMax[0]!);
+            else {
+              const hi = tf.tensor2d(clipMax, [E, 1]);
+              clipped = tf.minimum(tf.maximum(clipped, tf.neg(hi)), hi);
+            }
+          }
           gm = tf.reshape(clipped, [E * packed.size]);
           optimizer.step(new Map([[PACKED, gm]]), vars, lr);
           return { memberLoss, norms };
@@ -203,13 +245,13 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           cursors[m]!.batch++;
           if (failed.has(m)) continue;
           lossSums[m]! += losses.memberLoss[m]!;
-          hooks.event?.(m, { type: "batch", epoch: epoch + 1, batch: cursors[m]!.batch, loss: losses.memberLoss[m]!, gradNorm: losses.norms[m]!, lr });
+          hooks.event?.(m, { type: "batch", epoch: epoch + 1, batch: cursors[m]!.batch, loss: losses.memberLoss[m]!, gradNorm: losses.norms[m]!, lr: lrs[m]! });
           if (plan.forcing.kind === "gtf_adaptive") {
             const c = cursors[m]!;
             c.sinceAlphaUpdate++;
             if (c.sinceAlphaUpdate >= plan.forcing.updateEvery) {
               c.sinceAlphaUpdate = 0;
-              c.gtfAlpha = updateGtfAlpha(tf, graphModel!, program, () => packed.views(m), frozenTensors[m]!, targets[m]!, plan, c.gtfAlpha, streams[m]!);
+              c.gtfAlpha = updateGtfAlpha(tf, graphModel!, program, () => packed.views(m), frozenTensors[m]!, targets[m]!, plans[m]!, c.gtfAlpha, streams[m]!);
             }
           }
         }
@@ -233,7 +275,7 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
         if (failed.has(m)) continue;
         lastGood[m] = s[m]!;
         const c = cursors[m]!;
-        hooks.event?.(m, { type: "epoch", epoch: c.epoch, loss: lossSums[m]! / Math.max(1, batches), lr, seconds, ...(plan.forcing.kind === "gtf_adaptive" ? { gtfAlpha: c.gtfAlpha } : {}) });
+        hooks.event?.(m, { type: "epoch", epoch: c.epoch, loss: lossSums[m]! / Math.max(1, batches), lr: lrs[m]!, seconds, ...(plan.forcing.kind === "gtf_adaptive" ? { gtfAlpha: c.gtfAlpha } : {}) });
         await hooks.afterEpoch?.(m, c.epoch, s[m]!);
       }
       if (failed.size === E) break;

@@ -18,6 +18,25 @@ import * as tf from "@tensorflow/tfjs";
 
 export type OptimizerKind = "adam" | "adamw" | "radam" | "sgd";
 
+/**
+ * An ensemble's learning rates: member m owns elements [m * segment, (m + 1) * segment) of every
+ * variable. Each scalar the rate enters is computed per member in float64 and enters the float32
+ * arithmetic once, exactly as a single run's scalar does.
+ */
+export interface MemberRates {
+  rates: readonly number[];
+  segment: number;
+}
+export type LearningRate = number | MemberRates;
+
+/** f(lr) as the update's factor: a number for one rate, a per-element tensor for an ensemble's. */
+function rateFactor(lr: LearningRate, f: (lr: number) => number): number | tf.Tensor {
+  if (typeof lr === "number") return f(lr);
+  const out = new Float32Array(lr.rates.length * lr.segment);
+  lr.rates.forEach((r, m) => out.fill(f(r), m * lr.segment, (m + 1) * lr.segment));
+  return tf.tensor1d(out);
+}
+
 export interface AdamConfig {
   kind: "adam";
   beta1?: number; // default 0.9
@@ -90,7 +109,7 @@ export interface Optimizer {
    * Gradients are not disposed. Throws before changing anything if a gradient has no variable,
    * or shapes/dtypes disagree.
    */
-  step(grads: GradMap, vars: VarMap, lr: number): void;
+  step(grads: GradMap, vars: VarMap, lr: LearningRate): void;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
   dispose(): void;
@@ -117,10 +136,10 @@ abstract class SlotOptimizer implements Optimizer {
   private stepCount = 0;
 
   /** Apply one update to `param` inside a tf.tidy; `t` is this parameter's 1-based step. */
-  protected abstract update(name: string, param: tf.Variable, grad: tf.Tensor, t: number, lr: number): void;
+  protected abstract update(name: string, param: tf.Variable, grad: tf.Tensor, t: number, lr: LearningRate): void;
 
-  step(grads: GradMap, vars: VarMap, lr: number): void {
-    if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be finite and >= 0, got ${lr}`);
+  step(grads: GradMap, vars: VarMap, lr: LearningRate): void {
+    for (const r of typeof lr === "number" ? [lr] : lr.rates) if (!Number.isFinite(r) || r < 0) throw new RangeError(`learning rate must be finite and >= 0, got ${r}`);
     for (const [name, g] of grads) {
       const v = vars.get(name);
       if (v === undefined) throw new Error(`optimizer: gradient for unknown variable '${name}'`);
@@ -238,14 +257,14 @@ export class Adam extends SlotOptimizer {
     this.hyper = hyper;
   }
 
-  protected update(name: string, p: tf.Variable, g: tf.Tensor, t: number, lr: number): void {
+  protected update(name: string, p: tf.Variable, g: tf.Tensor, t: number, lr: LearningRate): void {
     const { beta1, beta2, eps, weightDecay } = this.hyper;
     const m = this.zerosSlot(name, "exp_avg", p);
     const v = this.zerosSlot(name, "exp_avg_sq", p);
     let grad = g;
     let base: tf.Tensor = p;
     if (weightDecay !== 0) {
-      if (this.kind === "adamw") base = tf.mul(p, 1 - lr * weightDecay);
+      if (this.kind === "adamw") base = tf.mul(p, rateFactor(lr, (r) => 1 - r * weightDecay));
       else grad = tf.add(g, tf.mul(p, weightDecay));
     }
     const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
@@ -253,7 +272,7 @@ export class Adam extends SlotOptimizer {
     const bc1 = 1 - Math.pow(beta1, t);
     const bc2 = 1 - Math.pow(beta2, t);
     const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), eps);
-    const p1 = tf.sub(base, tf.mul(tf.div(m1, denom), lr / bc1));
+    const p1 = tf.sub(base, tf.mul(tf.div(m1, denom), rateFactor(lr, (r) => r / bc1)));
     m.assign(m1);
     v.assign(v1);
     p.assign(p1);
@@ -304,14 +323,14 @@ export class RAdam extends SlotOptimizer {
     return { rhoInf, rhoT, rect };
   }
 
-  protected update(name: string, p: tf.Variable, g: tf.Tensor, t: number, lr: number): void {
+  protected update(name: string, p: tf.Variable, g: tf.Tensor, t: number, lr: LearningRate): void {
     const { beta1, beta2, eps, weightDecay, decoupledWeightDecay } = this.hyper;
     const m = this.zerosSlot(name, "exp_avg", p);
     const v = this.zerosSlot(name, "exp_avg_sq", p);
     let grad = g;
     let base: tf.Tensor = p;
     if (weightDecay !== 0) {
-      if (decoupledWeightDecay) base = tf.mul(p, 1 - lr * weightDecay);
+      if (decoupledWeightDecay) base = tf.mul(p, rateFactor(lr, (r) => 1 - r * weightDecay));
       else grad = tf.add(g, tf.mul(p, weightDecay));
     }
     const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
@@ -321,8 +340,8 @@ export class RAdam extends SlotOptimizer {
     const { rect } = RAdam.rectification(beta2, t);
     const p1 =
       rect === null
-        ? tf.sub(base, tf.mul(m1, lr / bc1))
-        : tf.sub(base, tf.div(tf.mul(m1, (lr * rect * Math.sqrt(bc2)) / bc1), tf.add(tf.sqrt(v1), eps)));
+        ? tf.sub(base, tf.mul(m1, rateFactor(lr, (r) => r / bc1)))
+        : tf.sub(base, tf.div(tf.mul(m1, rateFactor(lr, (r) => (r * rect * Math.sqrt(bc2)) / bc1)), tf.add(tf.sqrt(v1), eps)));
     m.assign(m1);
     v.assign(v1);
     p.assign(p1);
@@ -357,7 +376,7 @@ export class Sgd extends SlotOptimizer {
     this.hyper = hyper;
   }
 
-  protected update(name: string, p: tf.Variable, g: tf.Tensor, _t: number, lr: number): void {
+  protected update(name: string, p: tf.Variable, g: tf.Tensor, _t: number, lr: LearningRate): void {
     const { momentum, dampening, nesterov, weightDecay } = this.hyper;
     let grad = weightDecay !== 0 ? tf.add(g, tf.mul(p, weightDecay)) : g;
     if (momentum !== 0) {
@@ -372,7 +391,7 @@ export class Sgd extends SlotOptimizer {
       }
       grad = nesterov ? tf.add(grad, tf.mul(b, momentum)) : b;
     }
-    p.assign(tf.sub(p, tf.mul(grad, lr)));
+    p.assign(tf.sub(p, tf.mul(grad, rateFactor(lr, (r) => r))));
   }
 }
 

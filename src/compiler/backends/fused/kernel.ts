@@ -268,7 +268,7 @@ export class FusedKernel {
    * all models in one pass over the lanes (a kernel built for `models` models). Every model's
    * numbers are the ones it would get alone.
    */
-  runModels(raws: readonly Readonly<Record<string, Float32Array | Float64Array>>[], batches: readonly FusedBatch[], opts: readonly { gtfAlpha: number; rng: NormalSource }[]): KernelResult[] {
+  runModels(raws: readonly Readonly<Record<string, Float32Array | Float64Array>>[], batches: readonly FusedBatch[], opts: readonly { gtfAlpha: number; rng: NormalSource; sparseAlpha?: number }[]): KernelResult[] {
     const p = this.program;
     const eng = this.engine;
     const models = raws.length;
@@ -303,7 +303,8 @@ export class FusedKernel {
     }
     const f = this.plan.forcing;
     const alphaAt = (m: number, t: number): number => {
-      if (f.kind === "sparse") return t > 0 && t % f.every === 0 ? f.alpha : 0;
+      // (an ensemble's members may force with their own alpha)
+      if (f.kind === "sparse") return t > 0 && t % f.every === 0 ? (opts[m]!.sparseAlpha ?? f.alpha) : 0;
       if (f.kind === "gtf" || f.kind === "gtf_adaptive") return opts[m]!.gtfAlpha;
       return 0;
     };
