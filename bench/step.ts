@@ -2,8 +2,7 @@
 // PyTorch reference loop (bench/torch_reference.py) for the same models and hyperparameters,
 // batch 16 x 200 steps, one thread. Prints median ms per optimizer step and the ratios.
 //   npx tsx bench/step.ts [--reps 20] [--cases dendplrnn,alrnn] [--no-torch] [--no-graph]
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileSource } from "../src/compiler/driver.js";
 import { bindDims } from "../src/compiler/passes/index.js";
@@ -13,6 +12,7 @@ import { initParams } from "../src/runtime/model/params.js";
 import { Prng } from "../src/runtime/train/prng.js";
 import { freshCursor, train, type Tier } from "../src/runtime/train/trainer.js";
 import { compileModel, generate } from "../src/compiler/backends/interp/index.js";
+import { torchTimes, type Timing } from "./torch.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -39,11 +39,6 @@ const CASES: Record<string, { spec: string; edit: (s: string) => string }> = {
   },
 };
 const cases = opt("cases", Object.keys(CASES).join(",")).split(",");
-
-interface Timing {
-  wall: number;
-  cpu: number;
-}
 
 async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Promise<Timing> {
   const skip = tier === "fused" ? warmup : 3;
@@ -86,22 +81,6 @@ async function timeRnnc(name: string, tier: Tier, backend: "cpu" | "wasm"): Prom
   return { wall: median(times), cpu: median(cpuTimes) };
 }
 
-function torchTimes(): Record<string, Timing> | null {
-  if (flag("no-torch")) return null;
-  const py = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const has = spawnSync(py, ["-c", "import torch"]).status === 0;
-  if (!has) {
-    process.stderr.write("bench: installing Debian's python3-torch for the reference loop...\n");
-    const r = spawnSync("bash", ["-c", "(apt-get update -qq && apt-get install -y -qq python3-torch) >/dev/null 2>&1"], { stdio: "inherit" });
-    if (r.status !== 0) {
-      process.stderr.write("bench: python3-torch could not be installed; the PyTorch column is left out\n");
-      return null;
-    }
-  }
-  const out = execFileSync(py, [join(root, "bench", "torch_reference.py"), String(reps), String(warmup)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } });
-  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, Timing>;
-}
-
 function generationRate(name: string): number {
   const c = CASES[name]!;
   const ir = compileSource(c.edit(readFileSync(join(root, "specs", c.spec), "utf8")), c.spec).opt!;
@@ -121,7 +100,7 @@ function generationRate(name: string): number {
 }
 
 const rows: string[][] = [];
-const torch = torchTimes();
+const torch = flag("no-torch") ? null : torchTimes(reps, warmup);
 const none: Timing = { wall: NaN, cpu: NaN };
 for (const name of cases) {
   const fused = await timeRnnc(name, "fused", "cpu");

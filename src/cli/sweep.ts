@@ -65,7 +65,7 @@ export function registerSweep(program: Command, setCode: (c: number) => void): v
     .option("--mem <size>", "Slurm memory per run, e.g. 2G")
     .option("--job-name <name>", "Slurm job name (default rnnc-<model>)")
     .option("--task <i>", "train only run i of the sweep in --out (with --ensemble: ensemble i); what each Slurm array task runs")
-    .option("--ensemble <E>", "train the runs of a grid point E at a time as one ensemble (one process, one fused kernel); same run directories")
+    .option("--ensemble <E>", "train runs E at a time as one ensemble (one process, one fused kernel): runs that differ only in seed, optimizer.lr, teacher_noise, clip or schedule; the same run directories")
     .action(async (spec: string, opts: SweepOpts) => setCode(await runSweep(spec, opts)));
 }
 

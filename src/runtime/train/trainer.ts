@@ -258,10 +258,22 @@ export function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string,
   }
   let teacher = target;
   if (plan.teacherNoise > 0) {
+    // noise only on the rows forcing reads: the first (the initial state) and the forced steps
     const noise = streams.get("teacher-noise")!;
-    teacher = noise.addNormalNoise(target.slice(), plan.teacherNoise);
+    teacher = target.slice();
+    const rows = teacherRowsRead(plan);
+    for (let b = 0; b < B; b++) for (const r of rows) noise.addNormalNoise(teacher.subarray((b * L + r) * N, (b * L + r + 1) * N), plan.teacherNoise);
   }
   return { kind: "series", B, T: plan.seqLen, teacher, target };
+}
+
+/** The rows of a series batch's teacher signals that training reads: row 0 (the initial state) and the forced steps. */
+export function teacherRowsRead(plan: TrainPlan): number[] {
+  const T = plan.seqLen;
+  const f = plan.forcing;
+  if (f.kind === "sparse") return Array.from({ length: Math.ceil(T / f.every) }, (_, k) => k * f.every);
+  if (f.kind === "gtf" || f.kind === "gtf_adaptive") return Array.from({ length: T }, (_, t) => t);
+  return [0];
 }
 
 /** A batch of whole trials (input-driven tasks). */

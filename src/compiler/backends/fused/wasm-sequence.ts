@@ -154,16 +154,22 @@ export class WasmSequence {
     return new Float32Array(this.engine.arena.memory.buffer, base, n);
   }
 
-  /** Lays out model m's [B, rows, n] host data as rows of n x lanes floats at `r` (its lanes). */
-  private layout(r: Region, src: ArrayLike<number>, B: number, rows: number, n: number, m: number): void {
+  /**
+   * Lays out model m's [B, rows, n] host data as rows of n x lanes floats at `r` (its lanes); only
+   * rows `only` when given (the others are never read).
+   */
+  private layout(r: Region, src: Float32Array | Float64Array, B: number, rows: number, n: number, m: number, only?: readonly number[]): void {
     const L = this.lanes;
     const dst = this.f32(r.base, (r.stride / 4) * rows);
     const lane0 = m * this.modelLanes;
-    for (let b = 0; b < B; b++) for (let t = 0; t < rows; t++) {
-      const row = (b * rows + t) * n;
-      const o = t * n * L + lane0 + b;
-      for (let i = 0; i < n; i++) dst[o + i * L] = src[row + i]!;
-    }
+    const put = (t: number) => {
+      for (let i = 0; i < n; i++) {
+        const o = (t * n + i) * L + lane0;
+        for (let b = 0, k = t * n + i; b < B; b++, k += rows * n) dst[o + b] = src[k]!;
+      }
+    };
+    if (only) for (const t of only) put(t);
+    else for (let t = 0; t < rows; t++) put(t);
   }
 
   /**
@@ -194,13 +200,18 @@ export class WasmSequence {
       const lane0 = m * this.modelLanes;
       if (batch.T !== T || batch.kind !== batches[0]!.kind) throw new Error("fused kernel: the models of an ensemble need batches of one kind and length");
       if (batch.kind === "series") {
-        this.layout(R.teacher, batch.teacher, B, T + 1, N, m);
-        this.layout(R.target, batch.target, B, T + 1, N, m);
+        const forcedRows: number[] = [];
         for (let t = 0; t < T; t++) {
           const a = alphaAt(m, t);
-          if (a > 0) forced[t] = 1;
+          if (a > 0) {
+            forced[t] = 1;
+            forcedRows.push(t);
+          }
           alpha.fill(a, t * L + lane0, t * L + lane0 + B);
         }
+        // the driver reads teacher row t only where step t is forced
+        this.layout(R.teacher, batch.teacher, B, T + 1, N, m, forcedRows);
+        this.layout(R.target, batch.target, B, T + 1, N, m);
       } else {
         if (R.input && this.input) this.layout(R.input, batch.input, B, T, I, m);
         this.layout(R.target, batch.target, B, T, N, m);
