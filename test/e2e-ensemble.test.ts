@@ -1,11 +1,12 @@
 // End to end: `rnnc train --ensemble E` writes E complete run directories that are byte for byte
 // the separate runs of their seeds, and Ctrl-C + --resume continues the whole ensemble exactly.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tinyDendplrnnSpec } from "./helpers/dendplrnn.js";
+import { interruptWhen } from "./helpers/interrupt.js";
 
 const root = join(import.meta.dirname, "..");
 const entry = join(root, "test", "helpers", "rnnc-src.ts");
@@ -55,17 +56,7 @@ describe("rnnc train --ensemble", () => {
 
   it("Ctrl-C stops every member with a checkpoint; --resume continues them to the same parameters", async () => {
     const part = join(dir, "part");
-    const child = spawn(process.execPath, ["--import", "tsx", entry, "train", spec, "--ensemble", "3", "--seed", "4", "--out", part, ...LONG], { cwd: root });
-    let stdout = "";
-    let sent = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (!sent && /epoch 2\/40/.test(stdout)) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -1)));
+    const { code, stdout, sent } = await interruptWhen(["train", spec, "--ensemble", "3", "--seed", "4", "--out", part, ...LONG], /epoch 2\/40/);
     expect(sent).toBe(true);
     expect(code).toBe(130);
     expect(stdout).toMatch(/--resume/);

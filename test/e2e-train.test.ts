@@ -1,12 +1,13 @@
 // End to end: `rnnc train` writes a complete run directory, resumes exactly, and `generate` and
 // `eval` read it back; bad inputs are clear errors with a non-zero exit, never a stack trace.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readNpy, readNpz, writeNpy, writeNpz } from "../src/runtime/data/npy.js";
 import { tinyDendplrnnSpec } from "./helpers/dendplrnn.js";
+import { interruptWhen } from "./helpers/interrupt.js";
 
 const root = join(import.meta.dirname, "..");
 const entry = join(root, "test", "helpers", "rnnc-src.ts");
@@ -85,17 +86,7 @@ describe("rnnc train / generate / eval", () => {
     const long = ["--backend", "cpu", "--epochs", "60", "--set", "batches_per_epoch=8", "--set", "eval.every=1000"];
     expect(rnnc("train", spec, "--out", full, ...long).code).toBe(0);
     const part = join(dir, "part");
-    const child = spawn(process.execPath, ["--import", "tsx", entry, "train", spec, "--out", part, ...long], { cwd: root });
-    let stdout = "";
-    let sent = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (!sent && /epoch 2\/60/.test(stdout)) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -1)));
+    const { code, stdout, sent } = await interruptWhen(["train", spec, "--out", part, ...long], /epoch 2\/60/);
     expect(sent).toBe(true);
     expect(code).toBe(130);
     expect(stdout).toMatch(/--resume/);

@@ -209,6 +209,29 @@ describe("rnnc sweep end to end", () => {
       .flatMap((e) => readdirSync(join(dir, e.name)).map((r) => `${e.name}/${r}`))
       .sort();
   let reference: string;
+  /** Polls the sweep's index until `pick` names a process to SIGKILL (or the sweep ends); returns what was killed. */
+  const killWhen = async (dir: string, sweep: Promise<unknown>, pick: (runs: SweepIndex["runs"]) => { dir: string; pid: number } | undefined) => {
+    let over = false;
+    void sweep.then(() => (over = true));
+    while (!over) {
+      await new Promise((r) => setTimeout(r, 5));
+      let ix: SweepIndex;
+      try {
+        ix = index(dir);
+      } catch {
+        continue;
+      }
+      const target = pick(ix.runs);
+      if (!target) continue;
+      try {
+        process.kill(target.pid, "SIGKILL");
+        return target;
+      } catch {
+        // it ended meanwhile: look again
+      }
+    }
+    return undefined;
+  };
 
   it("trains grid x runs with two workers into one sweep directory, with an index and a sorted summary", async () => {
     reference = join(tmp, "local");
@@ -264,28 +287,10 @@ describe("rnnc sweep end to end", () => {
     const dir = join(tmp, "killed");
     const sweep = cli.run(["sweep", FIXTURE, "--out", dir, "-j", "2"]);
     // Kill the first run seen training with a checkpoint written (mid-run: it has epochs to go).
-    let killed: { dir: string; pid: number } | undefined;
-    let over = false;
-    void sweep.then(() => (over = true));
-    while (!killed && !over) {
-      await new Promise((r) => setTimeout(r, 5));
-      let ix: SweepIndex;
-      try {
-        ix = index(dir);
-      } catch {
-        continue;
-      }
-      for (const r of ix.runs) {
-        if (r.status !== "running" || !r.pid || !existsSync(join(dir, r.dir, "checkpoints", "last.json"))) continue;
-        try {
-          process.kill(r.pid, "SIGKILL");
-          killed = { dir: r.dir, pid: r.pid };
-        } catch {
-          // it ended meanwhile: try another
-        }
-        break;
-      }
-    }
+    const killed = await killWhen(dir, sweep, (runs) => {
+      const r = runs.find((x) => x.status === "running" && x.pid && existsSync(join(dir, x.dir, "checkpoints", "last.json")));
+      return r ? { dir: r.dir, pid: r.pid! } : undefined;
+    });
     const r = await sweep;
     expect(killed, "a run to kill mid-run").toBeDefined();
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -320,28 +325,11 @@ describe("rnnc sweep end to end", () => {
   it("--ensemble 3 trains runs as ensembles (across learning rates): the same directories, parameters and summary; a killed ensemble resumes exactly", async () => {
     const dir = join(tmp, "ensemble");
     const sweep = cli.run(["sweep", FIXTURE, "--out", dir, "-j", "2", "--ensemble", "3", "--json"]);
-    // Kill an ensemble's process once its members have checkpoints (mid-run).
-    let killed: number | undefined;
-    let over = false;
-    void sweep.then(() => (over = true));
-    while (killed === undefined && !over) {
-      await new Promise((r) => setTimeout(r, 5));
-      let ix: SweepIndex;
-      try {
-        ix = index(dir);
-      } catch {
-        continue;
-      }
-      const running = ix.runs.filter((r) => r.status === "running" && r.pid && existsSync(join(dir, r.dir, "checkpoints", "last.json")));
-      if (running.length >= 3 && running.filter((r) => r.pid === running[0]!.pid).length === 3) {
-        try {
-          process.kill(running[0]!.pid!, "SIGKILL");
-          killed = running[0]!.pid!;
-        } catch {
-          // ended meanwhile
-        }
-      }
-    }
+    // Kill an ensemble's process once its three members have checkpoints (mid-run).
+    const killed = (await killWhen(dir, sweep, (runs) => {
+      const running = runs.filter((x) => x.status === "running" && x.pid && existsSync(join(dir, x.dir, "checkpoints", "last.json")));
+      return running.length >= 3 && running.filter((x) => x.pid === running[0]!.pid).length === 3 ? { dir: running[0]!.dir, pid: running[0]!.pid! } : undefined;
+    }))?.pid;
     const r = await sweep;
     expect(killed, "an ensemble to kill mid-run").toBeDefined();
     expect(r.stderr).not.toMatch(STACK_LINE);

@@ -35,8 +35,14 @@ export interface Engine<S> {
   /** A batched buffer (tape slot) of per-sample size `n`. */
   slot(n: number): S;
   view(s: S): FloatArray;
-  /** Whether executors add `accumulate` outputs in place (else the kernel sums them itself). */
+  /**
+   * Whether executors add `accumulate` outputs in place (else the kernel sums them itself): summed
+   * over each model's real samples (set by `realSamples`) into four lanes per element: model m's
+   * element i at 4 (m size + i) of the buffer.
+   */
   readonly accumulates: boolean;
+  /** The samples [0, B) of each model are real (accumulated outputs sum over them only). */
+  realSamples?(B: number): void;
 }
 
 /** Generated JavaScript, float64, sample-major layout. */
@@ -67,10 +73,17 @@ export class WasmEngine implements Engine<Slot> {
   /** lanes of a row: `models` blocks of `modelLanes` */
   readonly lanes: number;
   readonly modelLanes: number;
+  /** One row of lane masks: all bits set on the real samples of each model. */
+  private readonly laneMask: number;
   /** `models`: an ensemble of independent models side by side on the lanes. */
   constructor(readonly capacity: number, readonly models = 1) {
     this.modelLanes = lanesFor(capacity);
     this.lanes = models * this.modelLanes;
+    this.laneMask = this.arena.alloc(4 * this.lanes);
+  }
+  realSamples(B: number): void {
+    const m = new Uint32Array(this.arena.memory.buffer, this.laneMask, this.lanes).fill(0);
+    for (let k = 0; k < this.models; k++) m.fill(0xffffffff, k * this.modelLanes, k * this.modelLanes + B);
   }
   get element(): number {
     return this.lanes;
@@ -79,7 +92,7 @@ export class WasmEngine implements Engine<Slot> {
     return 1;
   }
   exec(spec: GraphSpec, accumulate: string[]): Exec<Slot> {
-    return new WasmGraphExec(spec, this.capacity, this.arena, accumulate, this.models);
+    return new WasmGraphExec(spec, this.capacity, this.arena, accumulate, this.models, this.laneMask);
   }
   slot(n: number): Slot {
     return new Slot(this.arena, this.arena.alloc(4 * n * this.lanes), n * this.lanes);

@@ -321,7 +321,10 @@ export class FusedKernel {
     });
     this.init.fwd.run(B);
     this.saveTape(this.init, tapes.init);
-    if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
+    if (eng.accumulates) {
+      eng.realSamples?.(B);
+      for (const st of stages) for (const name of st.paramCts) st.adj.output(name).fill(0);
+    }
     const perSample: Record<string, FloatArray> = {};
     const { losses, ctState } = this.sequence
       ? this.wasmLoops(batches, alphaAt, rngs)
@@ -333,17 +336,25 @@ export class FusedKernel {
     if (!eng.accumulates) addInto(perSample, this.init);
 
     return rawF64.map((r, m) => {
-      // sum over model m's samples (only the real ones: padding lanes are never read)
       const effGrad: Record<string, Float64Array> = {};
-      const sumInto = (e: string, g: FloatArray) => {
-        const n = size(this.shapes.get(e)!);
-        const sum = (effGrad[e] ??= new Float64Array(n));
-        const sb = eng.sample(n);
-        const at = m * lanesOf;
-        for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) sum[i]! += g[at + b * sb + i * el]!;
-      };
-      if (eng.accumulates) for (const st of stages) for (const name of st.paramCts) sumInto(name, st.adj.output(name));
-      else for (const [e, acc] of Object.entries(perSample)) sumInto(e, acc);
+      const sum = (e: string) => (effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!)));
+      if (eng.accumulates) {
+        // the engine summed over each model's real samples into four lanes per element: model m's
+        // element i at 4 (m n + i)
+        for (const st of stages) for (const name of st.paramCts) {
+          const acc = sum(name);
+          const g = st.adj.output(name);
+          for (let i = 0, k = 4 * m * acc.length; i < acc.length; i++, k += 4) acc[i]! += g[k]! + g[k + 1]! + g[k + 2]! + g[k + 3]!;
+        }
+      } else {
+        // per sample: sum over the batch (only the real samples: padding is never read)
+        for (const [e, g] of Object.entries(perSample)) {
+          const acc = sum(e);
+          const n = acc.length;
+          const sb = eng.sample(n);
+          for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) acc[i]! += g[b * sb + i * el]!;
+        }
+      }
       for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
       // raw-parameter gradients through the constraints
       const grads: Record<string, Float64Array> = {};

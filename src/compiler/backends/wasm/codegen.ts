@@ -36,6 +36,14 @@ export interface WasmLayout {
   t: number[];
   /** address of the i32 table holding each X buffer's current address (attachable) */
   xTable: number;
+  /**
+   * Accumulated outputs summed over the lanes: the address of a row of `lanes` lane masks (all
+   * bits set on a model's real samples, clear on padding). An accumulated output (a parameter's
+   * cotangent) is then four float32 per element and model (model m's element i at its buffer +
+   * 16 (m size + i)), each step adding the model's masked vectors; the host adds the four. Without
+   * it, each lane accumulates its own (a row of lanes per element: far more memory traffic).
+   */
+  laneMask?: number;
 }
 
 export const IMPORTS: ImportFn[] = [
@@ -119,11 +127,41 @@ class Gen {
 
   /** An access of `v` with per-sample element strides (over the loop dims) and an element offset. */
   access(v: ValuePlan, strides: number[], offset = 0): Access {
-    const bytes = v.batched ? this.layout.lanes * 4 : 4;
-    const b = this.base(v);
     const { cls, idx } = v.store;
-    const model = v.batched ? 0 : cls === "P" ? this.layout.pStride[idx]! : cls === "H" ? this.layout.hStride[idx]! : 0;
-    return { base: { local: b.local, off: b.off + offset * bytes }, batched: v.batched, strides: strides.map((s) => s * bytes), model };
+    // an accumulated output summed over the lanes: one copy per model, not one value per lane
+    const reduced = v.batched && cls === "X" && this.reduced(idx);
+    const batched = v.batched && !reduced;
+    const bytes = batched ? this.layout.lanes * 4 : reduced ? 16 : 4;
+    const b = this.base(v);
+    const model = reduced ? v.size * 16 : batched ? 0 : cls === "P" ? this.layout.pStride[idx]! : cls === "H" ? this.layout.hStride[idx]! : 0;
+    return { base: { local: b.local, off: b.off + offset * bytes }, batched, strides: strides.map((s) => s * bytes), model };
+  }
+
+  /** Whether X buffer x is an accumulated output summed over the lanes. */
+  reduced(x: number): boolean {
+    return this.layout.laneMask !== undefined && this.accumulate.has(x);
+  }
+
+  /** The lane masks, as an access that moves with the lane blocks (and not with `dims` element dims). */
+  maskAccess(dims: number): Access {
+    return { base: { local: null, off: this.layout.laneMask! }, batched: true, strides: new Array<number>(dims).fill(0), model: 0 };
+  }
+
+  /**
+   * Adds the values `value(v)` pushes (vectors v of the block, masked to the model's real samples),
+   * summed over the vectors, to the four-lane accumulator at `p`: the host adds its four lanes.
+   */
+  reduceStore(p: Ptr, mask: Ptr, value: (v: number) => void): void {
+    const f = this.f;
+    this.pushAddr(p);
+    this.pushAddr(p);
+    f.mem("v128.load", p.off, 4);
+    for (let v = 0; v < this.unroll; v++) {
+      value(v);
+      this.pushAddr(mask);
+      f.mem("v128.load", mask.off + 16 * v, 4).op("v128.and").op("f32x4.add");
+    }
+    f.mem("v128.store", p.off, 4);
   }
 
   pushAddr(p: Ptr): void {
@@ -379,11 +417,15 @@ class Gen {
 
   /** out[...] = tree(leaves) over `ext` (the output's per-sample shape) and the batch. */
   elementwise(out: Access, acc: boolean, ext: number[], leaves: Access[], root: Node): void {
-    const lb = this.laneBlock([out, ...leaves]);
-    this.nest(ext, [out, ...leaves], ([po, ...pl]) => {
+    // a lane-summed output: the lane masks ride along as the last access
+    const reduce = acc && !out.batched;
+    const all = reduce ? [out, ...leaves, this.maskAccess(ext.length)] : [out, ...leaves];
+    const lb = this.laneBlock(all);
+    this.nest(ext, all, ([po, ...pl]) => {
       this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
         const sp = this.splats(leaves, ql);
-        for (let v = 0; v < this.unroll; v++) this.store(qo!, v, acc, () => this.evalTree(root, leaves, ql, sp, v));
+        if (reduce) this.reduceStore(qo!, ql[leaves.length]!, (v) => this.evalTree(root, leaves, ql, sp, v));
+        else for (let v = 0; v < this.unroll; v++) this.store(qo!, v, acc, () => this.evalTree(root, leaves, ql, sp, v));
         this.vrelease(sp.filter((s) => s !== null).length);
       });
     });
@@ -395,7 +437,8 @@ class Gen {
    */
   contraction(out: Access, acc: boolean, outer: number[], inner: number[], leaves: Access[], root: Node, kind: { init: number; op: string; scale?: number }): void {
     const no = outer.length;
-    const outerAccs = [out, ...leaves.map((a) => ({ ...a, strides: a.strides.slice(0, no) }))];
+    const reduce = acc && !out.batched;
+    const outerAccs = [out, ...leaves.map((a) => ({ ...a, strides: a.strides.slice(0, no) })), ...(reduce ? [this.maskAccess(no)] : [])];
     const lb = this.laneBlock(outerAccs);
     this.nest(outer, outerAccs, ([po, ...pl]) => {
       this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
@@ -411,10 +454,12 @@ class Gen {
           });
           this.vrelease(sp.filter((s) => s !== null).length);
         });
-        accs.forEach((a, v) => this.store(qo!, v, acc, () => {
-          this.f.get(a);
+        const result = (v: number) => {
+          this.f.get(accs[v]!);
           if (kind.scale !== undefined) this.f.f32x4(kind.scale).op("f32x4.div");
-        }));
+        };
+        if (reduce) this.reduceStore(qo!, ql[leaves.length]!, result);
+        else accs.forEach((_, v) => this.store(qo!, v, acc, () => result(v)));
         this.vrelease(accs.length);
       });
     });
@@ -519,7 +564,9 @@ class Gen {
 
   /** Copies (or adds) an output's source value into its X buffer when the eqn did not write it there. */
   output(src: ValuePlan, x: number, n: number, acc: boolean): void {
-    const dst: Access = { base: { local: this.xLocal[x]!, off: 0 }, batched: true, strides: [this.layout.lanes * 4], model: 0 };
+    const dst: Access = this.reduced(x)
+      ? { base: { local: this.xLocal[x]!, off: 0 }, batched: false, strides: [16], model: n * 16 }
+      : { base: { local: this.xLocal[x]!, off: 0 }, batched: true, strides: [this.layout.lanes * 4], model: 0 };
     this.elementwise(dst, acc, [n], [this.access(src, [1])], { k: "leaf", i: 0 });
   }
 }

@@ -90,8 +90,10 @@ export class WasmGraphExec {
   /**
    * `accumulate`: outputs added into their buffers instead of overwriting them. `models`: an
    * ensemble of that many independent models, each with `capacity` samples and its own parameters.
+   * `laneMask`: the address of a row of lane masks; accumulated outputs are then summed over each
+   * model's masked lanes into four lanes per element (codegen.ts, WasmLayout.laneMask).
    */
-  constructor(spec: GraphSpec, readonly capacity: number, private readonly arena: WasmArena, accumulate: string[] = [], readonly models = 1) {
+  constructor(spec: GraphSpec, readonly capacity: number, private readonly arena: WasmArena, accumulate: string[] = [], readonly models = 1, laneMask?: number) {
     this.plan = planSpec(spec, new Set(accumulate));
     this.modelLanes = lanesFor(capacity);
     const lanes = (this.lanes = models * this.modelLanes);
@@ -118,6 +120,7 @@ export class WasmGraphExec {
       hStride: this.hSlots.map((s) => 4 * s.n),
       t: tPtrs,
       xTable: tablePtr,
+      ...(laneMask !== undefined ? { laneMask } : {}),
     }, acc);
     this.source = code.wat;
     let module = moduleCache.get(code.wat);
