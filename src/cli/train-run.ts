@@ -2,7 +2,8 @@
 // compile, load the data, train with checkpoints and periodic evaluation.
 // Precedence of settings (lowest first): rnnc's defaults < the spec < --set < --epochs/--seed.
 import { dirname, join, resolve } from "node:path";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { RUN_LOG } from "../runtime/sweep/runner.js";
 import type { Program } from "../compiler/ir/types.js";
 import { bindDims, DimBindingError } from "../compiler/passes/index.js";
 import { selectBackend, type BackendChoice } from "../runtime/backend/select.js";
@@ -318,7 +319,8 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
   for (const m of file.members) {
     const dir = join(root, m.dir);
     const where = resumeDir && existsSync(runPath(dir, "last")) ? { resume: dir } : { out: dir };
-    if ("out" in where && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    // a member that never reached a checkpoint starts afresh (rnnc sweep's log of it stays)
+    if ("out" in where && existsSync(dir)) for (const f of readdirSync(dir)) if (f !== RUN_LOG) rmSync(join(dir, f), { recursive: true, force: true });
     const ctx = prepareRun(spec, [...withSeed(m.seed), ...(m.set ?? [])], opts, where, sel.name);
     if (typeof ctx === "number") return ctx;
     contexts.push(ctx);

@@ -7,6 +7,7 @@
 #
 #   test/sweep/slurm.sh                     # the fixture's 2 x 1 grid, 2 runs per point
 #   RNNC="node /path/to/bin/rnnc.js" SWEEP_ARGS="--grid optimizer.lr=1e-3,3e-3,1e-2 --grid seq_len=20,30 --runs 3" test/sweep/slurm.sh
+#   SWEEP_ARGS="$G --ensemble 3" LOCAL_ARGS="$G" test/sweep/slurm.sh   # Slurm tasks as ensembles vs separate local runs
 #
 # Installs slurm-wlm with apt-get when it is missing (as root). Exits 77 with "SKIP: why" when Slurm
 # cannot be installed or started; 0 when everything matched; 1 otherwise. The daemons it starts are
@@ -17,6 +18,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RNNC=${RNNC:-"node $ROOT/bin/rnnc.js"}
 SPEC=${SPEC:-$ROOT/test/sweep/fixtures/tiny.rnn}
 SWEEP_ARGS=${SWEEP_ARGS:-}
+# the local sweep's own arguments (default: the same), e.g. SWEEP_ARGS with --ensemble 3 and LOCAL_ARGS without
+LOCAL_ARGS=${LOCAL_ARGS:-$SWEEP_ARGS}
 COMMON_ARGS=${COMMON_ARGS:-"--epochs 4"}
 KILL=${KILL:-1}
 WAIT_S=${WAIT_S:-600}
@@ -118,12 +121,15 @@ grep -q '^#SBATCH --array=0-' "$T/slurm/sweep.sbatch" || fail "sweep.sbatch has 
 JOB=$(sbatch --parsable "$T/slurm/sweep.sbatch") || fail "sbatch refused the script"
 say "submitted array job $JOB"
 
-index_field() { # prints "pid dir" of a running run with a checkpoint, if any
+index_field() { # prints "pid dirs" of a running run with a checkpoint, if any (dirs: every run of that process, tab-separated; several with --ensemble)
   node -e '
     const fs = require("fs"), path = require("path");
     const dir = process.argv[1];
     let ix; try { ix = JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")); } catch { process.exit(0); }
-    for (const r of ix.runs) if (r.status === "running" && r.pid && fs.existsSync(path.join(dir, r.dir, "checkpoints", "last.json"))) { console.log(r.pid + " " + r.dir); break; }
+    for (const r of ix.runs) if (r.status === "running" && r.pid && fs.existsSync(path.join(dir, r.dir, "checkpoints", "last.json"))) {
+      console.log(r.pid + " " + ix.runs.filter((x) => x.status === "running" && x.pid === r.pid).map((x) => x.dir).join("\t"));
+      break;
+    }
   ' "$1"
 }
 KILLED=""
@@ -146,7 +152,8 @@ if [ -n "$KILLED" ]; then
   node -e '
     const ix = JSON.parse(require("fs").readFileSync(process.argv[1] + "/index.json", "utf8"));
     const bad = ix.runs.filter((r) => r.status !== "done");
-    if (bad.length !== 1 || bad[0].dir !== process.argv[2] || bad[0].status !== "failed" || !/SIGKILL/.test(bad[0].error || "")) {
+    const killed = process.argv[2].split("\t");
+    if (bad.length !== killed.length || bad.some((r) => !killed.includes(r.dir) || r.status !== "failed" || !/SIGKILL/.test(r.error || ""))) {
       console.error("expected exactly the killed run to have failed, got: " + JSON.stringify(bad.map((r) => [r.dir, r.status, r.error])));
       process.exit(1);
     }' "$T/slurm" "$KILLED" || fail "the index does not record the killed run (and only it) as failed"
@@ -155,7 +162,7 @@ if [ -n "$KILLED" ]; then
   $RNNC sweep "$SPEC" $SWEEP_ARGS $COMMON_ARGS --out "$T/slurm" --emit slurm --resume --time 00:30:00 --mem 500M || fail "rnnc sweep --emit slurm --resume failed"
   grep -q '^#SBATCH --array=[0-9]*$' "$T/slurm/sweep.sbatch" || fail "the resubmitted array is not the one unfinished run: $(grep array "$T/slurm/sweep.sbatch")"
   sbatch --wait "$T/slurm/sweep.sbatch" >/dev/null || fail "the resubmitted job failed: $(cat "$T"/slurm/logs/*.out | tail -n 20)"
-  grep -q -- "--resume" "$T/slurm/$KILLED/train.log" || fail "the killed run was not continued from its checkpoint"
+  grep -q -- "--resume" "$T/slurm/${KILLED%%$'\t'*}/train.log" || fail "the killed run was not continued from its checkpoint"
 fi
 SLURM_S=$(( $(date +%s) - START ))
 say "Slurm sweep done in ${SLURM_S} s"
@@ -163,7 +170,7 @@ say "Slurm sweep done in ${SLURM_S} s"
 # ---- the same sweep locally, two workers
 START=$(date +%s)
 # shellcheck disable=SC2086
-$RNNC sweep "$SPEC" $SWEEP_ARGS $COMMON_ARGS --out "$T/local" -j 2 >"$T/local.out" 2>&1 || fail "the local sweep failed: $(tail -n 20 "$T/local.out")"
+$RNNC sweep "$SPEC" $LOCAL_ARGS $COMMON_ARGS --out "$T/local" -j 2 >"$T/local.out" 2>&1 || fail "the local sweep failed: $(tail -n 20 "$T/local.out")"
 LOCAL_S=$(( $(date +%s) - START ))
 say "local sweep (-j 2) done in ${LOCAL_S} s"
 

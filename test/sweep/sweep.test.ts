@@ -345,6 +345,7 @@ describe("rnnc sweep end to end", () => {
     expect(runDirs(dir)).toEqual(runDirs(reference));
     for (const d of runDirs(dir)) {
       for (const f of ["params.npz", "best.npz"]) expect(readFileSync(join(dir, d, f)).equals(readFileSync(join(reference, d, f))), `${d}/${f}`).toBe(true);
+      expect(readdirSync(join(dir, d)).sort(), d).toEqual(readdirSync(join(reference, d)).sort());
     }
     expect(summaryOf(dir)).toEqual(summaryOf(reference));
   });
