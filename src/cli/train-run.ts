@@ -46,7 +46,8 @@ export interface TrainOpts {
 function intFlag(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (name === "seed" ? 0 : 1) || (name === "ensemble" && n > 4096)) throw new UsageError(`--${name} expects ${name === "seed" ? "a non-negative" : "a positive"} integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < (name === "seed" ? 0 : 1)) throw new UsageError(`--${name} expects ${name === "seed" ? "a non-negative" : "a positive"} integer, got '${v}'`);
+  if (name === "ensemble" && n > 4096) throw new UsageError(`--ensemble ${n}: at most 4096 members per process`);
   return n;
 }
 
