@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/driver.js";
 import { parseGridFlag, planRuns, pointNames, spliceSweep, splitTopLevel, SweepError } from "../../src/runtime/sweep/grid.js";
 import type { SweepIndex } from "../../src/runtime/sweep/index-file.js";
+import { groupRuns } from "../../src/runtime/sweep/runner.js";
 import { arrayRanges, sbatchScript, shellQuote } from "../../src/runtime/sweep/slurm.js";
 import { readRunMeasures, renderTable, summarize, type Summary } from "../../src/runtime/sweep/summary.js";
 import { makeCli, STACK_LINE, type Cli } from "../helpers/cli.js";
@@ -133,6 +134,22 @@ describe("the grid", () => {
     expect(pointNames({ grid: [{ key: "optimizer.lr", values: ["1"] }, { key: "schedule.lr", values: ["2"] }], runs: 1 })).toEqual(["optimizer.lr=1,schedule.lr=2"]);
     expect(pointNames({ grid: [{ key: "forcing", values: ["gtf(alpha = 0.1)", "gtf(alpha=0.1)"] }], runs: 1 })).toEqual(["forcing=gtf_alpha=0.1~0", "forcing=gtf_alpha=0.1~1"]);
     for (const n of pointNames({ grid: [{ key: "forcing", values: ["sparse(every = 8, units = z[:N]) ".repeat(20)] }], runs: 1 })) expect(n.length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("ensemble groups", () => {
+  const run = (index: number, settings: Record<string, string>) => ({ index, dir: `d${index}`, point: index, settings, run: 0, seed: 1, status: "pending" as const, attempts: 0 });
+  it("group runs that differ only in seed, learning rate, teacher noise, clip size or schedule, in order, E at a time", () => {
+    const runs = [
+      run(0, { clip: "norm(10)", "optimizer.lr": "1e-3", seq_len: "20" }),
+      run(1, { clip: "norm(1)", "optimizer.lr": "1e-3", seq_len: "20" }),
+      run(2, { clip: "none", "optimizer.lr": "1e-3", seq_len: "20" }), // another kind of clipping
+      run(3, { clip: "norm(10)", "optimizer.lr": "1e-2", seq_len: "20" }),
+      run(4, { clip: "norm(10)", "optimizer.lr": "1e-2", seq_len: "30" }), // another sequence length
+      run(5, { clip: "norm(5)", "optimizer.lr": "1e-4", seq_len: "20" }),
+    ];
+    expect(groupRuns(runs, 3).map((g) => g.map((r) => r.index))).toEqual([[0, 1, 3], [2], [4], [5]]);
+    expect(groupRuns(runs, 1).map((g) => g.map((r) => r.index))).toEqual([[0], [1], [2], [3], [4], [5]]);
   });
 });
 

@@ -250,7 +250,8 @@ export function groupRuns(runs: IndexedRun[], ensemble: number): IndexedRun[][] 
   const buckets = new Map<string, IndexedRun[][]>();
   const groups: IndexedRun[][] = [];
   for (const run of runs) {
-    const key = JSON.stringify(Object.entries(run.settings).filter(([k]) => ensemble <= 1 || !MEMBER_KEYS.has(k)));
+    // a clip's kind (norm, value, none) is shared by an ensemble; only its size may differ
+    const key = JSON.stringify(Object.entries(run.settings).map(([k, v]) => (ensemble > 1 && MEMBER_KEYS.has(k) ? [k, k === "clip" ? v.replace(/\(.*$/, "").trim() : ""] : [k, v])));
     const open = buckets.get(key);
     const last = open?.[open.length - 1];
     if (ensemble > 1 && last && last.length < ensemble) last.push(run);
