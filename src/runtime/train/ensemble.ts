@@ -5,6 +5,7 @@
 // the per-model overhead (tfjs ops, optimizer, kernel calls, process start) is paid once.
 import type * as tfType from "@tensorflow/tfjs";
 import { compileGraphModel, type TensorMap } from "../../compiler/backends/graph/index.js";
+import { hasWasmSimd, type Precision } from "../../compiler/backends/fused/engine.js";
 import { FusedKernel, type FusedBatch, type KernelResult } from "../../compiler/backends/fused/kernel.js";
 import { lanesFor } from "../../compiler/backends/wasm/exec.js";
 import type { Program } from "../../compiler/ir/types.js";
@@ -78,6 +79,8 @@ export interface EnsembleSetup {
   hooks?: EnsembleHooks;
   /** Models per kernel call (default: as many as fill 64 lanes; the step's buffers then stay in cache). */
   modelsPerCall?: number;
+  /** The kernel's arithmetic (float64: the JavaScript kernel, one model per call). */
+  precision?: Precision;
 }
 
 /** Models per kernel call: more lanes amortise the loops, but past ~64 lanes the step leaves the cache. */
@@ -123,11 +126,12 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
   const targets = setup.members.map((m) => m.data.get(plan.loss.target.data)!);
   const schedules = plans.map(scheduleOf);
 
-  const perCall = Math.min(E, setup.modelsPerCall ?? defaultModelsPerCall(plan.batchSize));
+  const precision = setup.precision ?? (hasWasmSimd() ? "float32" : "float64");
+  const perCall = precision === "float64" ? 1 : Math.min(E, setup.modelsPerCall ?? defaultModelsPerCall(plan.batchSize));
   const kernels = new Map<number, FusedKernel>();
   const kernelFor = (models: number) => {
     let k = kernels.get(models);
-    if (!k) kernels.set(models, (k = new FusedKernel(program, plan.batchSize, "float32", models)));
+    if (!k) kernels.set(models, (k = new FusedKernel(program, plan.batchSize, precision, models)));
     return k;
   };
 
@@ -208,7 +212,7 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           for (let m = 0; m < E; m++) {
             if (failed.has(m)) continue;
             if (!Number.isFinite(memberLoss[m]!) || !Number.isFinite(sums[m]!)) {
-              failed.set(m, `the loss became ${memberLoss[m]} in epoch ${epoch + 1}, batch ${cursors[m]!.batch + 1}; this member stopped and was rolled back to its last good state (epoch ${lastGood[m]!.cursor.epoch}, batch ${lastGood[m]!.cursor.batch}). Try a smaller learning rate or gradient clipping (clip = norm(10)).`);
+              failed.set(m, `the loss became ${memberLoss[m]} in epoch ${epoch + 1}, batch ${cursors[m]!.batch + 1}; ${E > 1 ? "this member" : "training"} stopped and the parameters were rolled back to the last good state (epoch ${lastGood[m]!.cursor.epoch}, batch ${lastGood[m]!.cursor.batch}). Try a smaller learning rate or gradient clipping (clip = norm(10)).`);
               hooks.event?.(m, { type: "nan", epoch: epoch + 1, batch: cursors[m]!.batch + 1, message: failed.get(m)! });
             }
           }
@@ -238,6 +242,8 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           optimizer.step(new Map([[PACKED, gm]]), vars, lr);
           return { memberLoss, norms };
         });
+        // all stopped: nothing left to train
+        if (failed.size === E) return results("nan", lastGood);
         // failed members keep their last good parameters (their gradients are zero from now on)
         if (failed.size) restoreFailed(tf, packed, failed, lastGood);
         batches++;
@@ -278,7 +284,6 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
         hooks.event?.(m, { type: "epoch", epoch: c.epoch, loss: lossSums[m]! / Math.max(1, batches), lr: lrs[m]!, seconds, ...(plan.forcing.kind === "gtf_adaptive" ? { gtfAlpha: c.gtfAlpha } : {}) });
         await hooks.afterEpoch?.(m, c.epoch, s[m]!);
       }
-      if (failed.size === E) break;
       if (hooks.shouldStop?.()) {
         for (let m = 0; m < E; m++) if (!failed.has(m)) hooks.event?.(m, { type: "stopped", epoch: cursors[m]!.epoch, batch: 0, reason: "interrupted" });
         return results("stopped", s);

@@ -1,4 +1,5 @@
-// The training loop: batches from rnnc's seeded PRNG streams, the objective on the graph tier,
+// The training loop: batches from rnnc's seeded PRNG streams, the objective on the graph tier (the
+// fused tier's loop is an ensemble of one, ensemble.ts),
 // gradient clipping, the optimizer and its schedule, periodic evaluation, checkpoints, resume,
 // and NaN handling. Everything that influences the numbers is part of the checkpoint, so a
 // resumed run continues exactly where the interrupted one stopped.
@@ -7,10 +8,10 @@ import { compileGraphModel, type GraphModel, type TensorMap } from "../../compil
 import type { Program, TrainPlan } from "../../compiler/ir/types.js";
 import type { LoadedData, SeriesData, TaskData } from "../data/datasets.js";
 import type { ParamValues } from "../model/params.js";
-import { FusedKernel, type FusedBatch } from "../../compiler/backends/fused/kernel.js";
+import type { FusedBatch } from "../../compiler/backends/fused/kernel.js";
 import type { Precision } from "../../compiler/backends/fused/engine.js";
-import { PACKED, PackedParams } from "./packed.js";
-import { batchLoss, regularization, type Batch } from "./objective.js";
+import { trainEnsemble } from "./ensemble.js";
+import { batchLoss, type Batch } from "./objective.js";
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { Prng, type PrngState } from "./prng.js";
 import { learningRate, type ScheduleConfig } from "./schedules.js";
@@ -113,26 +114,35 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const { tf, program } = setup;
   const plan = program.train!;
   const hooks = setup.hooks ?? {};
+  // The fused tier trains one model as an ensemble of one (ensemble.ts): the same loop.
+  if ((setup.tier ?? "graph") === "fused") {
+    const [result] = await trainEnsemble({
+      tf,
+      program,
+      members: [{ data: setup.data, state: setup.state }],
+      ...(setup.precision ? { precision: setup.precision } : {}),
+      hooks: {
+        event: (_, e) => hooks.event?.(e),
+        afterEpoch: (_, done, s) => hooks.afterEpoch?.(done, s),
+        ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+      },
+    });
+    return result!;
+  }
   const model: GraphModel = compileGraphModel(tf, program);
   const frozen = new Set(program.params.filter((p) => !p.trainable).map((p) => p.name));
 
-  const fused = (setup.tier ?? "graph") === "fused";
-  // graph tier: one variable per trainable parameter; fused tier: all of them packed in one
+  // one variable per trainable parameter
   const vars = new Map<string, tfType.Variable>();
   const constants: TensorMap = {};
-  const frozenHost: Record<string, Float32Array> = {};
   for (const [name, v] of setup.state.params) {
-    if (frozen.has(name)) {
-      constants[name] = tf.tensor(v.data, v.shape, "float32");
-      frozenHost[name] = Float32Array.from(v.data);
-    } else if (!fused) vars.set(name, tf.variable(tf.tensor(v.data, v.shape, "float32"), true, `rnnc/${name}`));
+    if (frozen.has(name)) constants[name] = tf.tensor(v.data, v.shape, "float32");
+    else vars.set(name, tf.variable(tf.tensor(v.data, v.shape, "float32"), true, `rnnc/${name}`));
   }
-  const packed = fused ? new PackedParams(tf, setup.state.params, (n) => !frozen.has(n)) : null;
-  const optimizerVars: Map<string, tfType.Variable> = packed ? new Map([[PACKED, packed.variable]]) : vars;
   /** The trainable parameters as tensors (inside tf.tidy). */
-  const trainables = (): TensorMap => (packed ? packed.views() : Object.fromEntries(vars));
+  const trainables = (): TensorMap => Object.fromEntries(vars);
   const optimizer: Optimizer = createOptimizer(optimizerConfigOf(plan));
-  if (setup.state.optimizer) optimizer.setState(packed ? packed.fromParamState(setup.state.optimizer) : setup.state.optimizer);
+  if (setup.state.optimizer) optimizer.setState(setup.state.optimizer);
 
   const cursor: TrainCursor = structuredClone(setup.state.cursor);
   const streams = new Map<string, Prng>(STREAMS.map((s) => [s, Prng.fromState(cursor.streams[s]!)]));
@@ -141,11 +151,10 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   const N = program.observations[0] ? (program.observations[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const I = program.inputs[0] ? (program.inputs[0].shape as number[]).reduce((a, b) => a * b, 1) : 0;
   const O = N;
-  const kernel = fused ? new FusedKernel(program, plan.batchSize, setup.precision) : null;
   const snapshot = (): TrainState => ({
     cursor: { ...structuredClone(cursor), streams: Object.fromEntries([...streams].map(([k, p]) => [k, p.getState()])) },
-    params: cloneParams(packed ? packed.values() : new Map([...vars].map(([k, v]) => [k, v.dataSync() as Float32Array])), setup.state.params),
-    optimizer: packed ? packed.toParamState(optimizer.getState()) : optimizer.getState(),
+    params: cloneParams(new Map([...vars].map(([k, v]) => [k, v.dataSync() as Float32Array])), setup.state.params),
+    optimizer: optimizer.getState(),
   });
   let lastGood = snapshot();
 
@@ -170,16 +179,12 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
         const batchLossValue = tf.tidy(() => {
           const B = drawn.B;
           const { value, grads } = tf.variableGrads(() => {
-            if (kernel && packed) {
-              const loss = fusedLoss(tf, kernel, packed, frozenHost, drawn, cursor.gtfAlpha, modelNoise);
-              return (plan.regularize.length ? tf.add(loss, regularization({ tf, plan }, { ...constants, ...packed.views() })) : loss) as tfType.Scalar;
-            }
             const prm: TensorMap = { ...constants, ...trainables() };
             const batch = asTensors(tf, drawn, N, I, O);
             return batchLoss({ tf, model, program, plan, gtfAlpha: cursor.gtfAlpha, noise: (shape) => noise(shape)(B) }, prm, batch) as tfType.Scalar;
-          }, [...optimizerVars.values()]);
+          }, [...vars.values()]);
           const byName = new Map<string, tfType.Tensor>();
-          for (const [k, v] of optimizerVars) if (grads[v.name]) byName.set(k, grads[v.name]!);
+          for (const [k, v] of vars) if (grads[v.name]) byName.set(k, grads[v.name]!);
           const lossNum = value.dataSync()[0]!;
           if (!Number.isFinite(lossNum)) return { loss: lossNum, norm: NaN };
           let norm = NaN;
@@ -193,7 +198,7 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
             use = new Map([...byName].map(([k, g]) => [k, tf.clipByValue(g, -max, max)]));
           }
           if ([...use.values()].some((g) => !Number.isFinite(tf.sum(g).dataSync()[0]!))) return { loss: NaN, norm };
-          optimizer.step(use, optimizerVars, lr);
+          optimizer.step(use, vars, lr);
           return { loss: lossNum, norm };
         });
         if (!Number.isFinite(batchLossValue.loss)) {
@@ -238,7 +243,6 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
     return { state: lastGood, outcome: "finished", lastGood };
   } finally {
     for (const v of vars.values()) v.dispose();
-    packed?.dispose();
     for (const t of Object.values(constants)) t.dispose();
     optimizer.dispose();
   }
@@ -365,19 +369,4 @@ function stepJacobian(tf: Tf, model: GraphModel, trainables: () => TensorMap, co
     rows.forEach((r, i) => J.set(r, i * M));
     return J;
   });
-}
-/**
- * The fused kernel as one tfjs op over the packed parameters: its gradient is the kernel's own
- * backward pass. Frozen parameters enter as host arrays.
- */
-function fusedLoss(tf: Tf, kernel: FusedKernel, packed: PackedParams, frozen: Record<string, Float32Array>, batch: FusedBatch, gtfAlpha: number, rng: { normal(): number }): tfType.Tensor {
-  const f = tf.customGrad(((x: tfType.Tensor) => {
-    const raw = { ...frozen, ...packed.split(x.dataSync() as Float32Array) };
-    const r = kernel.run(raw, batch, { gtfAlpha, rng });
-    return {
-      value: tf.scalar(r.loss),
-      gradFunc: (dy: tfType.Tensor) => tf.mul(dy, tf.tensor1d(packed.join(r.grads))),
-    };
-  }) as unknown as Parameters<Tf["customGrad"]>[0]);
-  return (f as unknown as (x: tfType.Tensor) => tfType.Tensor)(packed.variable);
 }
