@@ -55,6 +55,14 @@ export const IMPORTS: ImportFn[] = [
   { name: "pw", params: ["f64", "f64"], result: "f64" },
 ];
 const IMPORT_INDEX = new Map(IMPORTS.map((f, i) => [f.name, i]));
+/** v128 registers a contraction block may hold (accumulators and cached leaves); x64 has 16. */
+const CONTRACTION_REGISTERS = 12;
+
+/** The last dim longer than 1 (-1 when none): the one a loop nest runs innermost. */
+function lastLongDim(ext: number[]): number {
+  for (let i = ext.length - 1; i >= 0; i--) if (ext[i]! > 1) return i;
+  return -1;
+}
 
 /** An address: `local` (or 0 when null) plus a static byte offset. */
 interface Ptr {
@@ -151,15 +159,19 @@ class Gen {
    * Adds the values `value(v)` pushes (vectors v of the block, masked to the model's real samples),
    * summed over the vectors, to the four-lane accumulator at `p`: the host adds its four lanes.
    */
-  reduceStore(p: Ptr, mask: Ptr, value: (v: number) => void): void {
+  reduceStore(p: Ptr, mask: Ptr, value: (v: number) => void, unroll = this.unroll, maskCache?: number[]): void {
     const f = this.f;
     this.pushAddr(p);
     this.pushAddr(p);
     f.mem("v128.load", p.off, 4);
-    for (let v = 0; v < this.unroll; v++) {
+    for (let v = 0; v < unroll; v++) {
       value(v);
-      this.pushAddr(mask);
-      f.mem("v128.load", mask.off + 16 * v, 4).op("v128.and").op("f32x4.add");
+      if (maskCache) f.get(maskCache[v]!);
+      else {
+        this.pushAddr(mask);
+        f.mem("v128.load", mask.off + 16 * v, 4);
+      }
+      f.op("v128.and").op("f32x4.add");
     }
     f.mem("v128.store", p.off, 4);
   }
@@ -221,13 +233,30 @@ class Gen {
    * The loop dims over the unrolled blocks of a batch row: the models, then the blocks of one
    * model's lanes (size-1 dims vanish). Unbatched values move to the next model's copy.
    */
-  laneBlock(accs: Access[]): { ext: number[]; accs: Access[] } {
-    const blocks = this.vectors / this.unroll;
+  laneBlock(accs: Access[], unroll = this.unroll): { ext: number[]; accs: Access[] } {
+    const blocks = this.vectors / unroll;
     const modelBytes = this.layout.modelLanes * 4;
     return {
       ext: [this.layout.models, blocks],
-      accs: accs.map((a) => ({ ...a, strides: a.batched ? [modelBytes, this.unroll * 16] : [a.model, 0] })),
+      accs: accs.map((a) => ({ ...a, strides: a.batched ? [modelBytes, unroll * 16] : [a.model, 0] })),
     };
+  }
+
+  /** The largest divisor of a row's vectors that is at most `max` (a block that fits the registers). */
+  unrollAtMost(max: number): number {
+    let u = Math.min(this.unroll, max);
+    while (this.vectors % u !== 0) u--;
+    return u;
+  }
+
+  /** Loads the vectors 0..unroll-1 of a batched leaf into temporaries (to reuse across a loop). */
+  cacheLeaf(p: Ptr, unroll: number): number[] {
+    return Array.from({ length: unroll }, (_, v) => {
+      const t = this.vtemp();
+      this.pushAddr(p);
+      this.f.mem("v128.load", p.off + 16 * v, 4).set(t);
+      return t;
+    });
   }
 
   /** Splats every unbatched leaf once into a temporary; returns the temporaries (by leaf). */
@@ -241,8 +270,9 @@ class Gen {
     });
   }
 
-  loadLeaf(a: Access, p: Ptr, splat: number | null, vec: number): void {
+  loadLeaf(a: Access, p: Ptr, splat: number | null, vec: number, cached?: number[] | null): void {
     if (splat !== null) this.f.get(splat);
+    else if (cached) this.f.get(cached[vec]!);
     else {
       this.pushAddr(p);
       this.f.mem("v128.load", p.off + 16 * vec, 4);
@@ -250,10 +280,10 @@ class Gen {
   }
 
   /** Pushes the value of `node` for vector `vec` of the current block. */
-  evalTree(node: Node, leaves: Access[], ptrs: Ptr[], splat: (number | null)[], vec: number): void {
+  evalTree(node: Node, leaves: Access[], ptrs: Ptr[], splat: (number | null)[], vec: number, cache: (number[] | null)[] = []): void {
     const f = this.f;
     if (node.k === "leaf") {
-      this.loadLeaf(leaves[node.i]!, ptrs[node.i]!, splat[node.i]!, vec);
+      this.loadLeaf(leaves[node.i]!, ptrs[node.i]!, splat[node.i]!, vec, cache[node.i]);
       return;
     }
     if (node.k === "const") {
@@ -261,7 +291,7 @@ class Gen {
       return;
     }
     const { e } = node;
-    const kid = (i: number) => this.evalTree(node.kids[i]!, leaves, ptrs, splat, vec);
+    const kid = (i: number) => this.evalTree(node.kids[i]!, leaves, ptrs, splat, vec, cache);
     if (e.op === "broadcast") return kid(0);
     if (isBinary(e.op)) {
       if (e.op === "pow") {
@@ -420,6 +450,11 @@ class Gen {
     // a lane-summed output: the lane masks ride along as the last access
     const reduce = acc && !out.batched;
     const all = reduce ? [out, ...leaves, this.maskAccess(ext.length)] : [out, ...leaves];
+    const d = lastLongDim(ext);
+    if (reduce && d >= 0 && leaves.some((a) => a.batched && a.strides[d] === 0)) {
+      this.reduceAlongLastDim(ext, d, all, leaves, root);
+      return;
+    }
     const lb = this.laneBlock(all);
     this.nest(ext, all, ([po, ...pl]) => {
       this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
@@ -432,37 +467,97 @@ class Gen {
   }
 
   /**
+   * A lane-summed elementwise output (a parameter's cotangent, e.g. the outer product of two
+   * per-sample vectors) whose batched leaves partly stay put along its last dim d: the lane blocks
+   * loop outside d, so those leaves and the lane masks are loaded once per block and held in
+   * registers while d runs. Each element's additions keep their order, so results are unchanged.
+   */
+  private reduceAlongLastDim(ext: number[], d: number, all: Access[], leaves: Access[], root: Node): void {
+    const unroll = this.unrollAtMost(4);
+    const rest = ext.map((e, i) => (i === d ? 1 : e));
+    const lb = this.laneBlock(all, unroll);
+    const m = leaves.length + 1;
+    this.nest(rest, all, (po) => {
+      this.nest(lb.ext, lb.accs.map((a, i) => ({ ...a, base: po[i]! })), (qo) => {
+        const cache = leaves.map((a, i) => (a.batched && a.strides[d] === 0 ? this.cacheLeaf(qo[i + 1]!, unroll) : null));
+        const masks = this.cacheLeaf(qo[m]!, unroll);
+        this.nest([ext[d]!], all.map((a, i) => ({ ...a, base: qo[i]!, strides: [a.strides[d]!] })), ([ro, ...rl]) => {
+          const sp = this.splats(leaves, rl);
+          this.reduceStore(ro!, rl[leaves.length]!, (v) => this.evalTree(root, leaves, rl, sp, v, cache), unroll, masks);
+          this.vrelease(sp.filter((s) => s !== null).length);
+        });
+        this.vrelease(unroll * (cache.filter((c) => c !== null).length + 1));
+      });
+    });
+  }
+
+  /**
    * out[outer] = combine over inner of tree(leaves): a reduction or a matrix product. `outer` and
    * `inner` are the loop extents; leaf accesses carry strides over outer dims then inner dims.
+   *
+   * Register blocking: when batched leaves stay put along the last outer dim d (the vector of a
+   * matrix-vector product), `rows` consecutive outputs along d are computed together, so each
+   * inner step loads those leaves once for all rows. Batched leaves that stay put along the inner
+   * dims are loaded once before the inner loop. Blocks of at most 4 vectors keep the
+   * accumulators and cached leaves in registers. Each output's additions keep their order.
    */
   contraction(out: Access, acc: boolean, outer: number[], inner: number[], leaves: Access[], root: Node, kind: { init: number; op: string; scale?: number }): void {
     const no = outer.length;
     const reduce = acc && !out.batched;
     const outerAccs = [out, ...leaves.map((a) => ({ ...a, strides: a.strides.slice(0, no) })), ...(reduce ? [this.maskAccess(no)] : [])];
-    const lb = this.laneBlock(outerAccs);
-    this.nest(outer, outerAccs, ([po, ...pl]) => {
-      this.nest(lb.ext, [{ ...lb.accs[0]!, base: po! }, ...lb.accs.slice(1).map((a, i) => ({ ...a, base: pl[i]! }))], ([qo, ...ql]) => {
-        const accs = Array.from({ length: this.unroll }, () => this.vtemp());
-        for (const a of accs) this.f.f32x4(kind.init).set(a);
-        const innerAccs = leaves.map((a, i) => ({ ...a, base: ql[i]!, strides: a.strides.slice(no) }));
-        this.nest(inner, innerAccs, (pi) => {
-          const sp = this.splats(leaves, pi);
-          accs.forEach((a, v) => {
-            this.f.get(a);
-            this.evalTree(root, leaves, pi, sp, v);
-            this.f.op(kind.op).set(a);
+    const d = lastLongDim(outer);
+    const shared = leaves.map((a) => d >= 0 && a.batched && a.strides[d] === 0);
+    const loops = inner.some((e) => e > 1);
+    const invariant = leaves.map((a) => loops && a.batched && a.strides.slice(no).every((s) => s === 0));
+    const blocked = shared.some((s, i) => s && !invariant[i]);
+    const unroll = blocked || invariant.some(Boolean) ? this.unrollAtMost(4) : this.unroll;
+    const rows = blocked ? Math.min(outer[d]!, Math.max(1, Math.floor(CONTRACTION_REGISTERS / unroll) - 1)) : 1;
+    // an invariant leaf that moves with the rows would need a register per row: load it per step
+    const hoisted = invariant.map((h, i) => h && (rows === 1 || shared[i]!));
+    const dStride = (a: Access) => (d >= 0 ? a.strides[d]! : 0);
+    const shift = (p: Ptr, bytes: number): Ptr => ({ local: p.local, off: p.off + bytes });
+
+    const block = (count: number, R: number, first: number) => {
+      const ext = outer.map((e, i) => (i === d ? count : e));
+      const accs0 = outerAccs.map((a) => ({ ...a, base: shift(a.base, first * dStride(a)), strides: a.strides.map((s, i) => (i === d ? s * R : s)) }));
+      const lb = this.laneBlock(accs0, unroll);
+      this.nest(ext, accs0, (po) => {
+        this.nest(lb.ext, lb.accs.map((a, i) => ({ ...a, base: po[i]! })), ([qo, ...ql]) => {
+          const accs = Array.from({ length: R }, () => Array.from({ length: unroll }, () => this.vtemp()));
+          for (const a of accs.flat()) this.f.f32x4(kind.init).set(a);
+          const innerAccs = leaves.map((a, i) => ({ ...a, base: ql[i]!, strides: a.strides.slice(no) }));
+          const before = leaves.map((a, i) => (hoisted[i] ? this.cacheLeaf(ql[i]!, unroll) : null));
+          this.nest(inner, innerAccs, (pi) => {
+            const cache = leaves.map((a, i) => before[i] ?? (shared[i] && R > 1 ? this.cacheLeaf(pi[i]!, unroll) : null));
+            for (let r = 0; r < R; r++) {
+              const pr = pi.map((p, i) => shift(p, r * dStride(leaves[i]!)));
+              const sp = this.splats(leaves, pr);
+              accs[r]!.forEach((a, v) => {
+                this.f.get(a);
+                this.evalTree(root, leaves, pr, sp, v, cache);
+                this.f.op(kind.op).set(a);
+              });
+              this.vrelease(sp.filter((s) => s !== null).length);
+            }
+            this.vrelease(unroll * cache.filter((c, i) => c !== null && before[i] === null).length);
           });
-          this.vrelease(sp.filter((s) => s !== null).length);
+          this.vrelease(unroll * before.filter((c) => c !== null).length);
+          for (let r = 0; r < R; r++) {
+            const result = (v: number) => {
+              this.f.get(accs[r]![v]!);
+              if (kind.scale !== undefined) this.f.f32x4(kind.scale).op("f32x4.div");
+            };
+            const qr = shift(qo!, r * dStride(out));
+            if (reduce) this.reduceStore(qr, ql[leaves.length]!, result, unroll);
+            else for (let v = 0; v < unroll; v++) this.store(qr, v, acc, () => result(v));
+          }
+          this.vrelease(R * unroll);
         });
-        const result = (v: number) => {
-          this.f.get(accs[v]!);
-          if (kind.scale !== undefined) this.f.f32x4(kind.scale).op("f32x4.div");
-        };
-        if (reduce) this.reduceStore(qo!, ql[leaves.length]!, result);
-        else accs.forEach((_, v) => this.store(qo!, v, acc, () => result(v)));
-        this.vrelease(accs.length);
       });
-    });
+    };
+    const main = rows > 1 ? Math.floor(outer[d]! / rows) : d >= 0 ? outer[d]! : 1;
+    block(main, rows, 0);
+    if (rows > 1 && outer[d]! % rows > 0) block(1, outer[d]! % rows, main * rows);
   }
 
   treeOf(e: Eqn, leaves: ValuePlan[], strides: number[][]): Node {
