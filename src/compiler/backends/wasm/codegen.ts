@@ -316,8 +316,10 @@ class Gen {
       case "neg": f.op("f32x4.neg"); return;
       case "abs": f.op("f32x4.abs"); return;
       case "sqrt": f.op("f32x4.sqrt"); return;
-      case "relu": f.f32x4(0).op("f32x4.max"); return;
-      case "clip": f.f32x4(numAttr(e, "lo", e.out)).op("f32x4.max").f32x4(numAttr(e, "hi", e.out)).op("f32x4.min"); return;
+      // pmax(x, c) = x < c ? c : x and pmin(x, c) = c < x ? c : x are one instruction each on x64
+      // (max/min are eight: they order -0 below +0). A NaN x stays NaN; only relu(-0) = -0 differs.
+      case "relu": f.f32x4(0).op("f32x4.pmax"); return;
+      case "clip": f.f32x4(numAttr(e, "lo", e.out)).op("f32x4.pmax").f32x4(numAttr(e, "hi", e.out)).op("f32x4.pmin"); return;
       case "square": {
         const t = this.vtemp();
         f.tee(t).get(t).op("f32x4.mul");
@@ -326,6 +328,11 @@ class Gen {
       }
       case "sign":
       case "heaviside": {
+        if (e.op === "heaviside" && numAttr(e, "at0", e.out) === 0) {
+          // a ReLU's derivative: the bits of 1.0 where x > 0 (a NaN gives 0, as below)
+          f.f32x4(0).op("f32x4.gt").f32x4(1).op("v128.and");
+          return;
+        }
         // x > 0 ? 1 : x < 0 ? (sign: -1, heaviside: 0) : (sign: x, heaviside: at0)
         const t = this.vtemp();
         f.set(t);
@@ -379,7 +386,7 @@ class Gen {
     const f = this.f;
     const n = this.vtemp();
     const r = this.vtemp();
-    f.get(x).f32x4(-87.33654).op("f32x4.max").f32x4(88.72283).op("f32x4.min").set(x);
+    f.get(x).f32x4(-87.33654).op("f32x4.pmax").f32x4(88.72283).op("f32x4.pmin").set(x);
     f.get(x).f32x4(1.44269504088896341).op("f32x4.mul").op("f32x4.nearest").set(n);
     f.get(x).get(n).f32x4(0.693359375).op("f32x4.mul").op("f32x4.sub").get(n).f32x4(-2.12194440e-4).op("f32x4.mul").op("f32x4.sub").set(r);
     // p(r) = ((((c0 r + c1) r + c2) r + c3) r + c4) r + c5;  exp(r) ≈ p r² + r + 1
@@ -509,9 +516,10 @@ class Gen {
     const shared = leaves.map((a) => d >= 0 && a.batched && a.strides[d] === 0);
     const loops = inner.some((e) => e > 1);
     const invariant = leaves.map((a) => loops && a.batched && a.strides.slice(no).every((s) => s === 0));
-    const blocked = shared.some((s, i) => s && !invariant[i]);
-    const unroll = blocked || invariant.some(Boolean) ? this.unrollAtMost(4) : this.unroll;
-    const rows = blocked ? Math.min(outer[d]!, Math.max(1, Math.floor(CONTRACTION_REGISTERS / unroll) - 1)) : 1;
+    const sharedLoads = shared.filter((s, i) => s && !invariant[i]).length;
+    const unroll = sharedLoads > 0 || invariant.some(Boolean) ? this.unrollAtMost(4) : this.unroll;
+    // rows x unroll accumulators beside the shared leaves' vectors
+    const rows = sharedLoads > 0 ? Math.min(outer[d]!, Math.max(1, Math.floor(CONTRACTION_REGISTERS / unroll) - sharedLoads)) : 1;
     // an invariant leaf that moves with the rows would need a register per row: load it per step
     const hoisted = invariant.map((h, i) => h && (rows === 1 || shared[i]!));
     const dStride = (a: Access) => (d >= 0 ? a.strides[d]! : 0);
