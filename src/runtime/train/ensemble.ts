@@ -150,7 +150,12 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
   const failed = new Map<number, string>();
 
   for (let m = 0; m < E; m++) hooks.event?.(m, { type: "start", epochs: plan.epochs, batchesPerEpoch: plan.batchesPerEpoch, ...(c0.epoch > 0 || c0.batch > 0 ? { resumedAt: { epoch: c0.epoch, batch: c0.batch } } : {}) });
+  /** The members of each kernel call. */
+  const groups = Array.from({ length: Math.ceil(E / perCall) }, (_, g) => Array.from({ length: Math.min(perCall, E - g * perCall) }, (_, i) => g * perCall + i));
+  const kernelOpts = plans.map((p, m) => ({ gtfAlpha: 0, rng: streams[m]!.get("model-noise")!, ...(p.forcing.kind === "sparse" ? { sparseAlpha: p.forcing.alpha } : {}) }));
   const grads = new Float32Array(packed.size * E);
+  /** Each member's batch of this step (its arrays are reused from step to step). */
+  const drawn: FusedBatch[] = [];
   let lastYield = performance.now();
   const results = (outcome: TrainResult["outcome"], states: TrainState[]): TrainResult[] =>
     states.map((s, m) => (failed.has(m) ? { state: lastGood[m]!, outcome: "nan", lastGood: lastGood[m]!, nanMessage: failed.get(m)! } : { state: s, outcome, lastGood: s }));
@@ -164,19 +169,18 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
       const lossSums = new Float64Array(E);
       let batches = 0;
       while (cursors[0]!.batch < plan.batchesPerEpoch) {
-        const drawn: FusedBatch[] = targets.map((d, m) => (d.kind === "series" ? seriesBatch(d, plans[m]!, streams[m]!) : taskBatch(d, plans[m]!, streams[m]!)));
+        for (let m = 0; m < E; m++) {
+          const d = targets[m]!;
+          drawn[m] = d.kind === "series" ? seriesBatch(d, plans[m]!, streams[m]!, drawn[m]) : taskBatch(d, plans[m]!, streams[m]!, drawn[m]);
+        }
         const flat = packed.variable.dataSync() as Float32Array;
         const out: KernelResult[] = [];
-        for (let at = 0; at < E; at += perCall) {
-          const n = Math.min(perCall, E - at);
-          const ms = Array.from({ length: n }, (_, i) => at + i);
-          out.push(...kernelFor(n).runModels(
+        for (const ms of groups) {
+          for (const m of ms) kernelOpts[m]!.gtfAlpha = cursors[m]!.gtfAlpha;
+          out.push(...kernelFor(ms.length).runModels(
             ms.map((m) => ({ ...frozenHost[m]!, ...packed.split(flat, m) })),
             ms.map((m) => drawn[m]!),
-            ms.map((m) => {
-              const f = plans[m]!.forcing;
-              return { gtfAlpha: cursors[m]!.gtfAlpha, rng: streams[m]!.get("model-noise")!, ...(f.kind === "sparse" ? { sparseAlpha: f.alpha } : {}) };
-            }),
+            ms.map((m) => kernelOpts[m]!),
           ));
         }
         grads.fill(0);
@@ -184,28 +188,32 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
           if (!failed.has(m)) packed.joinInto(grads, r.grads, m);
         });
         const losses = tf.tidy(() => {
-          // the members' losses are independent: the gradient of their sum is each member's own
-          const f = tf.customGrad(((x: tfType.Tensor) => ({
-            value: tf.scalar(out.reduce((a, r) => a + r.loss, 0)),
-            gradFunc: (dy: tfType.Tensor) => tf.mul(dy, tf.tensor1d(grads)),
-          })) as unknown as Parameters<Tf["customGrad"]>[0]);
           const regs: tfType.Tensor[] = [];
-          const { grads: g } = tf.variableGrads(() => {
-            let total = (f as unknown as (x: tfType.Tensor) => tfType.Tensor)(packed.variable);
-            if (plan.regularize.length) {
+          let gm: tfType.Tensor;
+          if (plan.regularize.length) {
+            // the members' losses are independent: the gradient of their sum is each member's own
+            const f = tf.customGrad(((x: tfType.Tensor) => ({
+              value: tf.scalar(out.reduce((a, r) => a + r.loss, 0)),
+              gradFunc: (dy: tfType.Tensor) => tf.mul(dy, tf.tensor1d(grads)),
+            })) as unknown as Parameters<Tf["customGrad"]>[0]);
+            const { grads: g } = tf.variableGrads(() => {
+              let total = (f as unknown as (x: tfType.Tensor) => tfType.Tensor)(packed.variable);
               for (let m = 0; m < E; m++) {
                 const r = regularization({ tf, plan: plans[m]! }, { ...frozenTensors[m]!, ...packed.views(m) });
                 regs.push(tf.keep(r));
                 total = tf.add(total, r);
               }
-            }
-            return total as tfType.Scalar;
-          }, [packed.variable]);
+              return total as tfType.Scalar;
+            }, [packed.variable]);
+            gm = g[packed.variable.name]!;
+          } else {
+            // the kernel's gradient is the whole gradient (autodiff would multiply it by dy = 1)
+            gm = tf.tensor1d(grads);
+          }
           const regValues = regs.map((r) => r.dataSync()[0]!);
           regs.forEach((r) => r.dispose());
           // float32, as a separate run's loss tensor holds it
           const memberLoss = out.map((r, m) => (regValues.length ? Math.fround(Math.fround(r.loss) + regValues[m]!) : Math.fround(r.loss)));
-          let gm = g[packed.variable.name]!;
           const per = tf.reshape(gm, [E, packed.size]);
           // NaN per member: that member stops at its last good state, the others go on
           const sums = tf.sum(per, 1).dataSync();
@@ -216,9 +224,9 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
               hooks.event?.(m, { type: "nan", epoch: epoch + 1, batch: cursors[m]!.batch + 1, message: failed.get(m)! });
             }
           }
-          // per-member clipping: torch's clip_grad_norm_ on each member's gradient
-          const live = tf.tensor2d(Array.from({ length: E }, (_, m) => (failed.has(m) ? 0 : 1)), [E, 1]);
-          let scale: tfType.Tensor = live;
+          // per-member clipping: torch's clip_grad_norm_ on each member's gradient; the failed
+          // members' gradients are zeroed (a scale of 1 for all is left out: it changes nothing)
+          let scale: tfType.Tensor | null = failed.size ? tf.tensor2d(Array.from({ length: E }, (_, m) => (failed.has(m) ? 0 : 1)), [E, 1]) : null;
           const norms: number[] = new Array<number>(E).fill(NaN);
           const clipMax = plans.map((p) => (p.clip.kind === "none" ? Infinity : p.clip.max));
           if (plan.clip.kind === "norm") {
@@ -230,7 +238,7 @@ export async function trainEnsemble(setup: EnsembleSetup): Promise<TrainResult[]
             });
             scale = tf.tensor2d(coefs, [E, 1]);
           }
-          let clipped = tf.mul(per, scale);
+          let clipped = scale ? tf.mul(per, scale) : per;
           if (plan.clip.kind === "value") {
             if (clipMax.every((c) => c === clipMax[0])) clipped = tf.clipByValue(clipped, -clipMax[0]!, clipMax[0]!);
             else {

@@ -39,6 +39,9 @@ const ZIG_F = new Float64Array(128);
   }
 }
 
+/** The ziggurat's constants, for generators that draw addNormalNoise's stream elsewhere (wasm/normals.ts). */
+export const ZIGGURAT = { R: ZIG_R, K: ZIG_K, W: ZIG_W, F: ZIG_F } as const;
+
 /** Plain-JSON generator state (what checkpoints store). */
 export interface PrngState {
   algorithm: "xoshiro128**";
@@ -135,6 +138,11 @@ export class Prng {
     if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
     const [lo, hi] = splitInt(seed);
     [this.s0, this.s1, this.s2, this.s3] = expand(lo, hi, 0);
+  }
+
+  /** The live state words (xoshiro128**), for generators that draw this stream elsewhere. */
+  stateWords(): Uint32Array {
+    return this.st;
   }
 
   /** A generator positioned at `state` (see getState). */
@@ -242,8 +250,9 @@ export class Prng {
    * the layer index drawn from bits independent of the value, after Leong et al. 2005): about
    * ten times faster than normal(), for bulk noise such as teacher noise. A different sequence
    * from normal() for the same state; the state is the generator's alone (no cached spare).
+   * Elements [start, end) only, when given (a row of a batch without a subarray for it).
    */
-  addNormalNoise<A extends NumericArray>(arr: A, std: number): A {
+  addNormalNoise<A extends NumericArray>(arr: A, std: number, start = 0, end = arr.length): A {
     // nextUint32 inlined with the state in int32 locals (kept in registers; the typed array is
     // written back only around the rare edge draws): the same outputs, about 4x faster
     const st = this.st;
@@ -251,7 +260,7 @@ export class Prng {
     let s1 = st[1]! | 0;
     let s2 = st[2]! | 0;
     let s3 = st[3]! | 0;
-    for (let i = 0; i < arr.length; i++) {
+    for (let i = start; i < end; i++) {
       const m = Math.imul(s1, 5);
       const u = Math.imul((m << 7) | (m >>> 25), 9);
       const t = s1 << 9;

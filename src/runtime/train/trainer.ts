@@ -248,14 +248,19 @@ export async function train(setup: TrainSetup): Promise<TrainResult> {
   }
 }
 
-/** Random subsequences of the training trajectory: [B, T + 1, N] teacher and target windows. */
-export function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
+/**
+ * Random subsequences of the training trajectory: [B, T + 1, N] teacher and target windows.
+ * `reuse`: an earlier batch of this size whose arrays are overwritten (a training loop's step then
+ * allocates nothing).
+ */
+export function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string, Prng>, reuse?: FusedBatch): FusedBatch {
   const [T, N] = d.train.shape as [number, number];
   const L = plan.seqLen + 1;
   if (T < L) throw new Error(`the training data have ${T} samples, fewer than seq_len + 1 = ${L}`);
   const B = plan.batchSize;
   const rng = streams.get("batches")!;
-  const target = new Float32Array(B * L * N);
+  const old = reuse?.kind === "series" ? reuse : undefined;
+  const target = reusable(old?.target, B * L * N);
   for (let b = 0; b < B; b++) {
     const start = rng.int(T - L + 1);
     target.set(d.train.data.subarray(start * N, (start + L) * N), b * L * N);
@@ -264,31 +269,47 @@ export function seriesBatch(d: SeriesData, plan: TrainPlan, streams: Map<string,
   if (plan.teacherNoise > 0) {
     // noise only on the rows forcing reads: the first (the initial state) and the forced steps
     const noise = streams.get("teacher-noise")!;
-    teacher = target.slice();
+    // (a batch without teacher noise has one array for both)
+    teacher = reusable(old && old.teacher !== old.target ? old.teacher : undefined, target.length);
+    teacher.set(target);
     const rows = teacherRowsRead(plan);
-    for (let b = 0; b < B; b++) for (const r of rows) noise.addNormalNoise(teacher.subarray((b * L + r) * N, (b * L + r + 1) * N), plan.teacherNoise);
+    for (let b = 0; b < B; b++) for (const r of rows) noise.addNormalNoise(teacher, plan.teacherNoise, (b * L + r) * N, (b * L + r + 1) * N);
   }
   return { kind: "series", B, T: plan.seqLen, teacher, target };
 }
 
-/** The rows of a series batch's teacher signals that training reads: row 0 (the initial state) and the forced steps. */
-export function teacherRowsRead(plan: TrainPlan): number[] {
-  const T = plan.seqLen;
-  const f = plan.forcing;
-  if (f.kind === "sparse") return Array.from({ length: Math.ceil(T / f.every) }, (_, k) => k * f.every);
-  if (f.kind === "gtf" || f.kind === "gtf_adaptive") return Array.from({ length: T }, (_, t) => t);
-  return [0];
+/** `old` when it is a float32 array of n values, else a new one (its contents are overwritten). */
+function reusable(old: Float32Array | Float64Array | null | undefined, n: number): Float32Array {
+  return old instanceof Float32Array && old.length === n ? old : new Float32Array(n);
 }
 
-/** A batch of whole trials (input-driven tasks). */
-export function taskBatch(d: TaskData, plan: TrainPlan, streams: Map<string, Prng>): FusedBatch {
+/** The rows of a series batch's teacher signals that training reads: row 0 (the initial state) and the forced steps. */
+export function teacherRowsRead(plan: TrainPlan): readonly number[] {
+  let rows = teacherRows.get(plan);
+  if (!rows) {
+    const T = plan.seqLen;
+    const f = plan.forcing;
+    if (f.kind === "sparse") rows = Array.from({ length: Math.ceil(T / f.every) }, (_, k) => k * f.every);
+    else if (f.kind === "gtf" || f.kind === "gtf_adaptive") rows = Array.from({ length: T }, (_, t) => t);
+    else rows = [0];
+    teacherRows.set(plan, rows);
+  }
+  return rows;
+}
+
+/** teacherRowsRead's answers (asked once per batch). */
+const teacherRows = new WeakMap<TrainPlan, readonly number[]>();
+
+/** A batch of whole trials (input-driven tasks); `reuse` as for seriesBatch. */
+export function taskBatch(d: TaskData, plan: TrainPlan, streams: Map<string, Prng>, reuse?: FusedBatch): FusedBatch {
   const [S, T, I] = d.train.input.shape as [number, number, number];
   const O = d.train.target.shape[2]!;
   const B = Math.min(plan.batchSize, S);
   const rng = streams.get("batches")!;
-  const input = new Float32Array(B * T * I);
-  const target = new Float32Array(B * T * O);
-  const mask = new Float32Array(B * T * O);
+  const old = reuse?.kind === "task" ? reuse : undefined;
+  const input = reusable(old?.input, B * T * I);
+  const target = reusable(old?.target, B * T * O);
+  const mask = reusable(old?.mask, B * T * O);
   for (let b = 0; b < B; b++) {
     const s = rng.int(S);
     input.set(d.train.input.data.subarray(s * T * I, (s + 1) * T * I), b * T * I);

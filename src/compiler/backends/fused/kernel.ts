@@ -140,6 +140,13 @@ export class FusedKernel {
   private readonly sequence: WasmSequence | null;
   /** Per state: its cotangent's buffer in the engine's layout. */
   private readonly ctSlots: Record<string, unknown> = {};
+  /** Per model: its raw parameters in float64 (overwritten by every call). */
+  private readonly raw64: Record<string, Float64Array>[] = [];
+  /** Each raw parameter's place in a model's flat gradient, and its effective parameter. */
+  private readonly gradLayout: { name: string; eff: string; offset: number; size: number }[] = [];
+  private readonly gradSize: number;
+  /** The constrained parameters' effective gradients, before the prelude's adjoint. */
+  private readonly effScratch: Record<string, Float64Array> = {};
 
   /**
    * `precision`: float32 runs generated WebAssembly SIMD (the default where the host has it),
@@ -160,6 +167,15 @@ export class FusedKernel {
     this.stateNames = p.states.map((s) => s.name);
     this.obsName = this.plan.loss.output;
     this.inputName = p.inputs[0]?.name;
+    let offset = 0;
+    for (const prm of p.params) {
+      const n = size(prm.shape);
+      const eff = this.effOf.get(prm.name)!;
+      this.gradLayout.push({ name: prm.name, eff, offset, size: n });
+      if (eff !== prm.name) this.effScratch[eff] = new Float64Array(size(this.shapes.get(eff)!));
+      offset += n;
+    }
+    this.gradSize = offset;
     const effNames = new Set(this.effOf.values());
     const effShapes = new Map([...effNames].map((n) => [n, this.shapes.get(n)!]));
 
@@ -279,9 +295,9 @@ export class FusedKernel {
     this.ensureTapes(T);
     const tapes = this.tapes!;
     // effective parameters (the constraints run in float64 on the host), bound model by model
-    const rawF64 = raws.map((raw) => {
-      const r: Record<string, Float64Array> = {};
-      for (const prm of p.params) r[prm.name] = Float64Array.from(raw[prm.name]!);
+    const rawF64 = raws.map((raw, m) => {
+      const r = (this.raw64[m] ??= Object.fromEntries(p.params.map((x) => [x.name, new Float64Array(size(x.shape))])));
+      for (const prm of p.params) r[prm.name]!.set(raw[prm.name]!);
       return r;
     });
     rawF64.forEach((r, m) => {
@@ -335,37 +351,36 @@ export class FusedKernel {
     this.init.adj.run(B);
     if (!eng.accumulates) addInto(perSample, this.init);
 
+    // the models' gradients in one buffer (the caller keeps them); the constrained parameters'
+    // effective gradients are summed in scratch space and go through the prelude's adjoint
+    const all = new Float64Array(models * this.gradSize);
     return rawF64.map((r, m) => {
+      const flat = all.subarray(m * this.gradSize, (m + 1) * this.gradSize);
+      const grads: Record<string, Float64Array> = {};
       const effGrad: Record<string, Float64Array> = {};
-      const sum = (e: string) => (effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!)));
+      for (const g of this.gradLayout) {
+        grads[g.name] = flat.subarray(g.offset, g.offset + g.size);
+        effGrad[g.eff] ??= g.eff === g.name ? grads[g.name]! : this.effScratch[g.eff]!.fill(0);
+      }
       if (eng.accumulates) {
         // the engine summed over each model's real samples into four lanes per element: model m's
         // element i at 4 (m n + i)
-        for (const st of stages) for (const name of st.paramCts) {
-          const acc = sum(name);
-          const g = st.adj.output(name);
-          for (let i = 0, k = 4 * m * acc.length; i < acc.length; i++, k += 4) acc[i]! += g[k]! + g[k + 1]! + g[k + 2]! + g[k + 3]!;
-        }
+        for (const st of stages) for (const name of st.paramCts) sumLanes(effGrad[name]!, st.adj.output(name), m);
       } else {
         // per sample: sum over the batch (only the real samples: padding is never read)
         for (const [e, g] of Object.entries(perSample)) {
-          const acc = sum(e);
+          const acc = effGrad[e]!;
           const n = acc.length;
           const sb = eng.sample(n);
           for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) acc[i]! += g[b * sb + i * el]!;
         }
       }
-      for (const [, e] of this.effOf) effGrad[e] ??= new Float64Array(size(this.shapes.get(e)!));
       // raw-parameter gradients through the constraints
-      const grads: Record<string, Float64Array> = {};
       if (this.preludeAdj) {
         const feed: Record<string, Float64Array> = { ...r };
         for (const k of Object.keys(p.prelude.outputs)) feed[ct(k)] = effGrad[this.effOf.get(k)!]!;
         this.preludeAdj.bind(feed).run(1);
-      }
-      for (const prm of p.params) {
-        const e = this.effOf.get(prm.name)!;
-        grads[prm.name] = e === prm.name ? effGrad[e]! : Float64Array.from(this.preludeAdj!.out[prm.name]!);
+        for (const g of this.gradLayout) if (g.eff !== g.name) grads[g.name]!.set(this.preludeAdj.out[g.name]!);
       }
       return { loss: losses[m]!, grads };
     });
@@ -547,4 +562,9 @@ function addInto(perSample: Record<string, FloatArray>, st: Stage): void {
     const acc = perSample[name]!;
     for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
   }
+}
+
+/** Adds model m's parameter cotangents, summed over their four lanes, into acc. */
+function sumLanes(acc: Float64Array, g: FloatArray, m: number): void {
+  for (let i = 0, k = 4 * m * acc.length; i < acc.length; i++, k += 4) acc[i]! += g[k]! + g[k + 1]! + g[k + 2]! + g[k + 3]!;
 }

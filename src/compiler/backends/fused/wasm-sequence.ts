@@ -6,6 +6,7 @@ import type { TrainPlan } from "../../ir/types.js";
 import { ct } from "../../passes/autodiff.js";
 import type { NormalSource } from "../interp/codegen.js";
 import { generateDriver, type Binding, type DriverLayout } from "../wasm/driver.js";
+import { encodeModule, FnBuilder } from "../wasm/encoder.js";
 import { WasmGraphExec } from "../wasm/exec.js";
 import type { WasmEngine } from "./engine.js";
 import type { FusedBatch } from "./kernel.js";
@@ -38,6 +39,8 @@ interface Regions {
   sums: number;
   scale: number;
   cts: { a: number; b: number }[];
+  /** One model's batch array ([B, rows, n] host order), copied in for `scatter`. */
+  staging: number;
   forward: (T: number) => void;
   backward: (T: number) => void;
   wat: string;
@@ -45,6 +48,7 @@ interface Regions {
 
 export class WasmSequence {
   private regions: Regions | null = null;
+  private readonly scatter: Scatter;
   private readonly lanes: number;
   private readonly modelLanes: number;
   private readonly rowBytes: number;
@@ -60,6 +64,7 @@ export class WasmSequence {
     this.lanes = engine.lanes;
     this.modelLanes = engine.modelLanes;
     this.rowBytes = 4 * engine.lanes;
+    this.scatter = scatterInto(engine.arena.memory);
   }
 
   private region(rows: number, count: number): Region {
@@ -90,6 +95,7 @@ export class WasmSequence {
     const sums = arena.alloc(2 * this.rowBytes);
     const scale = arena.alloc(this.rowBytes);
     const cts = this.states.map((s) => ({ a: arena.alloc(s.size * this.rowBytes), b: arena.alloc(s.size * this.rowBytes) }));
+    const staging = arena.alloc(4 * this.modelLanes * (T + 1) * Math.max(N, this.input?.size ?? 0));
 
     const forward: Binding[] = [];
     for (const s of this.states) {
@@ -142,7 +148,7 @@ export class WasmSequence {
       step: { forward: step.fwd.runFunction, adjoint: step.adj.runFunction },
     });
     this.regions = {
-      T, states, tape, input, noise, teacher, target, mask, alpha, forced, laneMask, err, sums, scale, cts,
+      T, states, tape, input, noise, teacher, target, mask, alpha, forced, laneMask, err, sums, scale, cts, staging,
       forward: instance.exports["forward"] as (T: number) => void,
       backward: instance.exports["backward"] as (T: number) => void,
       wat: code.wat,
@@ -155,21 +161,17 @@ export class WasmSequence {
   }
 
   /**
-   * Lays out model m's [B, rows, n] host data as rows of n x lanes floats at `r` (its lanes); only
-   * rows `only` when given (the others are never read).
+   * Lays out model m's [B, rows, n] host data at `r` (its lanes), rows [0, rows) or only rows
+   * `only` (the others are never read): copied in, then scattered by WebAssembly.
    */
-  private layout(r: Region, src: Float32Array | Float64Array, B: number, rows: number, n: number, m: number, only?: readonly number[]): void {
-    const L = this.lanes;
-    const dst = this.f32(r.base, (r.stride / 4) * rows);
-    const lane0 = m * this.modelLanes;
-    const put = (t: number) => {
-      for (let i = 0; i < n; i++) {
-        const o = (t * n + i) * L + lane0;
-        for (let b = 0, k = t * n + i; b < B; b++, k += rows * n) dst[o + b] = src[k]!;
-      }
-    };
-    if (only) for (const t of only) put(t);
-    else for (let t = 0; t < rows; t++) put(t);
+  private layout(R: Regions, r: Region, src: Float32Array | Float64Array, B: number, rows: number, n: number, m: number, only?: readonly number[]): void {
+    const count = B * rows * n;
+    if (count === 0) return;
+    this.f32(R.staging, count).set(src.length === count ? src : src.subarray(0, count));
+    const dst = r.base + 4 * m * this.modelLanes;
+    const sampleBytes = 4 * rows * n;
+    if (!only) this.scatter(R.staging, sampleBytes, dst, this.rowBytes, B, rows * n);
+    else for (const t of only) this.scatter(R.staging + 4 * t * n, sampleBytes, dst + t * n * this.rowBytes, this.rowBytes, B, n);
   }
 
   /**
@@ -203,19 +205,20 @@ export class WasmSequence {
         const forcedRows: number[] = [];
         for (let t = 0; t < T; t++) {
           const a = alphaAt(m, t);
+          if (a === 0) continue; // (the alpha rows start zeroed)
+          alpha.fill(a, t * L + lane0, t * L + lane0 + B);
           if (a > 0) {
             forced[t] = 1;
             forcedRows.push(t);
           }
-          alpha.fill(a, t * L + lane0, t * L + lane0 + B);
         }
         // the driver reads teacher row t only where step t is forced
-        this.layout(R.teacher, batch.teacher, B, T + 1, N, m, forcedRows);
-        this.layout(R.target, batch.target, B, T + 1, N, m);
+        this.layout(R, R.teacher, batch.teacher, B, T + 1, N, m, forcedRows);
+        this.layout(R, R.target, batch.target, B, T + 1, N, m);
       } else {
-        if (R.input && this.input) this.layout(R.input, batch.input, B, T, I, m);
-        this.layout(R.target, batch.target, B, T, N, m);
-        if (batch.mask) this.layout(R.mask!, batch.mask, B, T, N, m);
+        if (R.input && this.input) this.layout(R, R.input, batch.input, B, T, I, m);
+        this.layout(R, R.target, batch.target, B, T, N, m);
+        if (batch.mask) this.layout(R, R.mask!, batch.mask, B, T, N, m);
         else {
           const mk = this.f32(R.mask!.base, (R.mask!.stride / 4) * T);
           for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) mk.fill(1, (t * N + i) * L + lane0, (t * N + i) * L + lane0 + B);
@@ -224,19 +227,11 @@ export class WasmSequence {
       laneMask.fill(1, lane0, lane0 + B);
     });
     // noise, in the order the step would draw it: step by step, buffer by buffer, sample by sample
-    // (each model from its own source)
-    const draws = new Float64Array(Math.max(0, ...batches.map((b) => b.B)) * Math.max(0, ...[...R.noise.values()].map((r) => r.size)));
-    for (let t = 0; t < T; t++) for (const r of R.noise.values()) {
-      const dst = this.f32(r.base + t * r.stride, r.size * L);
-      batches.forEach(({ B }, m) => {
-        const rng = rngs[m]!;
-        const d = draws.subarray(0, B * r.size).fill(0);
-        if (rng.addNormalNoise) rng.addNormalNoise(d, 1);
-        else for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-        const lane0 = m * this.modelLanes;
-        for (let b = 0; b < B; b++) for (let j = 0; j < r.size; j++) dst[j * L + lane0 + b] = d[b * r.size + j]!;
-      });
-    }
+    // (each model from its own source), drawn in WebAssembly straight into the lanes
+    const normals = this.engine.arena.normals;
+    batches.forEach(({ B }, m) => {
+      for (let t = 0; t < T; t++) for (const r of R.noise.values()) normals.lanes(rngs[m]!, r.base + t * r.stride, B, r.size, L, m * this.modelLanes);
+    });
     for (const s of this.states) {
       const r = R.states.get(s.name)!;
       initial(s.name, this.f32(r.base, s.size * L));
@@ -279,4 +274,38 @@ export class WasmSequence {
   source(T: number, task: boolean): string {
     return this.ensure(T, task).wat;
   }
+}
+
+/**
+ * scatter(src, sampleBytes, dst, rowBytes, B, k): the first k float32s of B samples (sample b at
+ * src + b sampleBytes) into the lanes at dst: value j of sample b at dst + j rowBytes + 4 b. The
+ * kernel's layout of a batch, as a word loop in WebAssembly (several times faster than the host's
+ * element loop; row by row, so the stores are contiguous). Bits are copied: the values are exactly
+ * the host's.
+ */
+type Scatter = (src: number, sampleBytes: number, dst: number, rowBytes: number, B: number, k: number) => void;
+
+function scatterInto(memory: WebAssembly.Memory): Scatter {
+  const [src, sampleBytes, dst, rowBytes, B, k] = [0, 1, 2, 3, 4, 5];
+  const f = new FnBuilder("scatter", ["i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [j, b, from, to] = [f.local("i32"), f.local("i32"), f.local("i32"), f.local("i32")];
+  f.i32(0).set(j);
+  f.loop();
+  {
+    f.get(src).get(j).i32(4).op("i32.mul").op("i32.add").set(from);
+    f.get(dst).get(j).get(rowBytes).op("i32.mul").op("i32.add").set(to);
+    f.i32(0).set(b);
+    f.loop();
+    {
+      f.get(to).get(from).mem("i32.load", 0, 2).mem("i32.store", 0, 2);
+      f.get(from).get(sampleBytes).op("i32.add").set(from);
+      f.get(to).i32(4).op("i32.add").set(to);
+      f.get(b).i32(1).op("i32.add").tee(b).get(B).op("i32.lt_s").brIf(0);
+    }
+    f.end();
+    f.get(j).i32(1).op("i32.add").tee(j).get(k).op("i32.lt_s").brIf(0);
+  }
+  f.end();
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule([], [f])), { env: { mem: memory } });
+  return instance.exports["scatter"] as Scatter;
 }

@@ -29,6 +29,8 @@ export interface NormalSource {
   normal(): number;
   /** Adds N(0, std²) draws to every element in bulk (faster; another sequence than normal()). */
   addNormalNoise?(arr: Float64Array, std: number): unknown;
+  /** The live xoshiro128** state words behind addNormalNoise (WebAssembly draws its stream: wasm/normals.ts). */
+  stateWords?(): Uint32Array;
 }
 
 export interface GenContext {

@@ -22,6 +22,11 @@ const OPS: Record<string, [number | null, number]> = {
   "f32x4.min": [0xfd, 0xe8], "f32x4.max": [0xfd, 0xe9], "f32x4.pmin": [0xfd, 0xea], "f32x4.pmax": [0xfd, 0xeb],
   "f32x4.nearest": [0xfd, 0x6a], "i32x4.shl": [0xfd, 0xab], "i32x4.add": [0xfd, 0xae],
   "i32x4.trunc_sat_f32x4_s": [0xfd, 0xf8], "v128.or": [0xfd, 0x50], "f32x4.le": [0xfd, 0x45],
+  // scalar integer and float64 arithmetic (the noise generator, normals.ts)
+  "i32.eqz": [null, 0x45], "i32.gt_s": [null, 0x4a], "i32.and": [null, 0x71], "i32.xor": [null, 0x73], "i32.shl": [null, 0x74],
+  "i32.shr_u": [null, 0x76], "i32.rotl": [null, 0x77], "f64.load": [null, 0x2b], "f64.const": [null, 0x44],
+  "f64.lt": [null, 0x63], "f64.abs": [null, 0x99], "f64.neg": [null, 0x9a], "f64.add": [null, 0xa0], "f64.sub": [null, 0xa1],
+  "f64.mul": [null, 0xa2], "f64.div": [null, 0xa3], "f64.convert_i32_s": [null, 0xb7], "f64.convert_i32_u": [null, 0xb8],
 };
 
 export type ValType = "i32" | "f32" | "f64" | "v128";
@@ -139,6 +144,13 @@ export class FnBuilder {
     return this;
   }
 
+  f64(v: number): this {
+    this.opcode("f64.const");
+    this.code.push(...new Uint8Array(new Float64Array([v]).buffer));
+    this.line(`f64.const ${v}`);
+    return this;
+  }
+
   /** v128.const with four equal f32 lanes. */
   f32x4(v: number): this {
     this.opcode("v128.const");
@@ -149,7 +161,7 @@ export class FnBuilder {
   }
 
   /** A load or store with a static byte offset; `align` is log2 of the alignment. */
-  mem(name: "i32.load" | "i32.store" | "f32.load" | "f32.store" | "v128.load" | "v128.load32_splat" | "v128.store", offset: number, align: number): this {
+  mem(name: "i32.load" | "i32.store" | "f32.load" | "f32.store" | "f64.load" | "v128.load" | "v128.load32_splat" | "v128.store", offset: number, align: number): this {
     this.opcode(name);
     uleb(this.code, align);
     uleb(this.code, offset);
@@ -186,6 +198,22 @@ export class FnBuilder {
     this.code.push(0x40);
     this.line("if");
     this.depth++;
+    return this;
+  }
+
+  /** `block` (void block type): a `br` to it jumps past its `end()`. */
+  block(): this {
+    this.opcode("block");
+    this.code.push(0x40);
+    this.line("block");
+    this.depth++;
+    return this;
+  }
+
+  br(depth: number): this {
+    this.opcode("br");
+    uleb(this.code, depth);
+    this.line(`br ${depth}`);
     return this;
   }
 

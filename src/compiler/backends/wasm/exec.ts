@@ -7,6 +7,7 @@ import { planSpec, type GraphSpec } from "../fused/exec.js";
 import { compileFactory, type NormalSource } from "../interp/codegen.js";
 import type { GraphPlan } from "../interp/plan.js";
 import { generateWasm, IMPORTS } from "./codegen.js";
+import { WasmNormals } from "./normals.js";
 
 
 /** Float32 lanes per batch row for a batch capacity: whole vectors, whole unrolled blocks of 8 beyond 32. */
@@ -19,6 +20,12 @@ export function lanesFor(capacity: number): number {
 export class WasmArena {
   readonly memory = new WebAssembly.Memory({ initial: 1 });
   private top = 16;
+  private normalSource: WasmNormals | null = null;
+
+  /** The noise generator drawing into this memory (made on first use). */
+  get normals(): WasmNormals {
+    return (this.normalSource ??= new WasmNormals(this));
+  }
 
   alloc(bytes: number): number {
     const p = this.top;
@@ -75,7 +82,6 @@ export class WasmGraphExec {
   /** The noise source; ensembles draw model e's lanes from `rngs[e]`. */
   rng: NormalSource | undefined;
   rngs: NormalSource[] | undefined;
-  private noiseScratch = new Float64Array(0);
   private readonly xSlots: Slot[];
   private readonly table: Slot;
   private readonly inIdx = new Map<string, number>();
@@ -225,12 +231,7 @@ export class WasmGraphExec {
         if (!rng) throw new Error(`${this.plan.graph}: noise needs a random source`);
         for (const e of this.plan.noise) {
           const v = this.plan.values.get(e.out)!;
-          const buf = this.xSlots[v.store.idx]!.view;
-          const draws = this.noiseScratch.length >= nb * v.size ? this.noiseScratch.subarray(0, nb * v.size) : (this.noiseScratch = new Float64Array(nb * v.size));
-          if (rng.addNormalNoise) rng.addNormalNoise(draws.fill(0), 1);
-          else for (let i = 0; i < draws.length; i++) draws[i] = rng.normal();
-          const lane0 = m * this.modelLanes;
-          for (let b = 0; b < nb; b++) for (let j = 0; j < v.size; j++) buf[j * L + lane0 + b] = draws[b * v.size + j]!;
+          this.arena.normals.lanes(rng, this.xSlots[v.store.idx]!.ptr, nb, v.size, L, m * this.modelLanes);
         }
       }
     }
