@@ -16,7 +16,8 @@ import { Prng } from "../runtime/train/prng.js";
 import type { Precision } from "../compiler/backends/fused/engine.js";
 import { defaultModelsPerCall, memberSettingsKey, trainEnsemble } from "../runtime/train/ensemble.js";
 import { freshCursor, train, type Tier, type TrainEvent, type TrainResult, type TrainState } from "../runtime/train/trainer.js";
-import { appendMetric, createRunDir, defaultRunDir, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
+import { atomicBatch, beginAtomicBatch, commitAtomicBatch, discardAtomicBatch } from "../runtime/data/atomic.js";
+import { createRunDir, defaultRunDir, MetricsLog, modelHash, RUN_FILES, runPath, writeJson } from "../runtime/run/rundir.js";
 import { compileForRun, parseBackend } from "./compile-for-run.js";
 import { EXIT, UsageError } from "./main.js";
 import { Progress } from "./progress.js";
@@ -77,8 +78,8 @@ interface RunOutput {
  * Compiles the spec with `sets`, loads its data (built-in generators are seeded by the run's
  * seed), and opens the run directory: fresh with initial parameters, or resumed from its checkpoint.
  */
-function prepareRun(spec: string, sets: string[], opts: Pick<TrainOpts, "data" | "test" | "initParams" | "paramMap">, where: { resume: string } | { out: string | undefined }, backend: string | null): RunContext | number {
-  const compiled = compileForRun(spec, sets);
+function prepareRun(spec: string, sets: string[], opts: Pick<TrainOpts, "data" | "test" | "initParams" | "paramMap">, where: { resume: string } | { out: string | undefined }, backend: string | null, compile = compileForRun): RunContext | number {
+  const compiled = compile(spec, sets);
   if (!compiled.program) return EXIT.userError;
   const ir = compiled.program;
   if (!ir.train) {
@@ -143,11 +144,17 @@ function runCallbacks(ctx: RunContext, io: RunOutput) {
     return evaluate(sim, testData.test, evalPlan, quick ? { peStarts: 2000 } : {});
   };
   const meta = (): CheckpointMeta => ({ irHash: ctx.hash, best: ctx.best, savedAt: new Date().toISOString() });
+  const metrics = new MetricsLog(dir);
+  /** Flushes the metrics first: after a crash, metrics.jsonl is never behind a checkpoint. */
+  const checkpoint = (file: "last" | "bestCheckpoint", s: TrainState) => {
+    metrics.flush();
+    writeCheckpoint(runPath(dir, file), s, meta());
+  };
   let lastEpoch: { epoch: number; loss: number } | undefined;
 
   const onEvent = (e: TrainEvent) => {
     if (e.type === "epoch") lastEpoch = { epoch: e.epoch, loss: e.loss };
-    appendMetric(dir, e as unknown as Record<string, unknown>);
+    metrics.append(e as unknown as Record<string, unknown>);
     if (e.type === "batch") {
       io.progress?.batch(e.epoch, e.batch, e.loss);
       return;
@@ -163,7 +170,7 @@ function runCallbacks(ctx: RunContext, io: RunOutput) {
     if (canEval && (done % evalPlan.everyEpochs === 0 || done === plan.epochs)) {
       const sc = score(s.params, true)!;
       const evt = { type: "eval", epoch: done, ...sc };
-      appendMetric(dir, evt);
+      metrics.append(evt);
       io.progress?.clear();
       emit(evt, `eval  epoch ${done}  ${formatScores(sc)}`);
       const key = evalPlan.keepBestBy;
@@ -171,22 +178,22 @@ function runCallbacks(ctx: RunContext, io: RunOutput) {
       if (key && v !== undefined && Number.isFinite(v) && (!ctx.best || v < ctx.best.value)) {
         ctx.best = { measure: key, value: v, epoch: done };
         saveParams(runPath(dir, "best"), s.params);
-        writeCheckpoint(runPath(dir, "bestCheckpoint"), s, meta());
+        checkpoint("bestCheckpoint", s);
       }
     }
-    writeCheckpoint(runPath(dir, "last"), s, meta());
+    checkpoint("last", s);
   };
 
   /** Writes the end state; returns the run's exit code. */
   const finish = async (result: TrainResult, figures: boolean): Promise<number> => {
     if (!io.json && io.progress?.enabled && lastEpoch) io.say(`${prefix}trained to epoch ${lastEpoch.epoch}/${plan.epochs}  loss ${lastEpoch.loss.toExponential(4)}`);
     if (result.outcome === "nan") {
-      writeCheckpoint(runPath(dir, "last"), result.lastGood, meta());
+      checkpoint("last", result.lastGood);
       saveParams(runPath(dir, "params"), result.lastGood.params);
       process.stderr.write(`rnnc: ${prefix}${result.nanMessage}\nrnnc: the last good parameters are in ${runPath(dir, "params")}; resume with --resume ${dir}\n`);
       return EXIT.userError;
     }
-    writeCheckpoint(runPath(dir, "last"), result.state, meta());
+    checkpoint("last", result.state);
     saveParams(runPath(dir, "params"), result.state.params);
     if (result.outcome === "stopped") return 130;
     const best = ctx.best;
@@ -194,7 +201,8 @@ function runCallbacks(ctx: RunContext, io: RunOutput) {
     const final = score(finalParams, false);
     if (final) {
       const evt = { type: "final", ...final, ...(best ? { bestEpoch: best.epoch } : {}) };
-      appendMetric(dir, evt);
+      metrics.append(evt);
+      metrics.flush();
       emit(evt, `final ${best ? `(best by ${best.measure}, epoch ${best.epoch})` : "(last epoch)"}: ${formatScores(final)}`);
     }
     // Figures of the run (figures/*.svg|png, drawn from the same model and data); plotting never fails training.
@@ -204,7 +212,7 @@ function runCallbacks(ctx: RunContext, io: RunOutput) {
       .catch((e: unknown) => process.stderr.write(`rnnc: warning: the figures could not be drawn (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the trained model is unaffected\n`));
     return EXIT.ok;
   };
-  return { onEvent, afterEpoch, finish };
+  return { onEvent, afterEpoch, finish, metrics };
 }
 
 /** Ctrl-C: stop after the current batch with a checkpoint; a second Ctrl-C quits at once. */
@@ -258,15 +266,21 @@ export async function runTrain(spec: string, opts: TrainOpts): Promise<number> {
   const progress = new Progress({ enabled: !json && opts.progress !== false && Boolean(process.stdout.isTTY), epochs: plan.epochs, batches: plan.batchesPerEpoch });
   const sigint = stopOnSigint(progress);
   const cb = runCallbacks(ctx, { json, out, say, progress });
-  const result = await train({
-    tier,
-    precision: opts.precision as Precision,
-    tf,
-    program,
-    data,
-    state: ctx.state,
-    hooks: { event: cb.onEvent, shouldStop: sigint.stopRequested, afterEpoch: cb.afterEpoch },
-  });
+  let result: TrainResult;
+  try {
+    result = await train({
+      tier,
+      precision: opts.precision as Precision,
+      tf,
+      program,
+      data,
+      state: ctx.state,
+      // an epoch's files are synced together (atomicBatch)
+      hooks: { event: cb.onEvent, shouldStop: sigint.stopRequested, afterEpoch: (done, s) => atomicBatch(() => cb.afterEpoch(done, s)) },
+    });
+  } finally {
+    cb.metrics.flush();
+  }
   sigint.release();
   progress.clear();
   const code = await cb.finish(result, opts.figures !== false);
@@ -316,13 +330,29 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
     mkdirSync(root, { recursive: true });
     writeJson(join(root, ENSEMBLE_FILE), file);
   }
+  // The members compile the same spec and differ in the seed (and, from rnnc sweep, their own
+  // settings): compile once per own settings and put each member's seed in, as a seed override
+  // sets train.seed and nothing else. (Not shared when the seed override did not take effect.)
+  const compiledByOwnSettings = new Map<string, ReturnType<typeof compileForRun>>();
+  const compileMember = (m: EnsembleFile["members"][number]) => (_: string, sets: string[]) => {
+    const key = JSON.stringify(m.set ?? []);
+    let c = compiledByOwnSettings.get(key);
+    if (!c) {
+      c = compileForRun(spec, sets);
+      if (c.program?.train?.seed !== m.seed) return c;
+      compiledByOwnSettings.set(key, c);
+    }
+    const program = structuredClone(c.program!);
+    program.train!.seed = m.seed;
+    return { program, overridden: c.overridden };
+  };
   const contexts: RunContext[] = [];
   for (const m of file.members) {
     const dir = join(root, m.dir);
     const where = resumeDir && existsSync(runPath(dir, "last")) ? { resume: dir } : { out: dir };
     // a member that never reached a checkpoint starts afresh (rnnc sweep's log of it stays)
     if ("out" in where && existsSync(dir)) for (const f of readdirSync(dir)) if (f !== RUN_LOG) rmSync(join(dir, f), { recursive: true, force: true });
-    const ctx = prepareRun(spec, [...withSeed(m.seed), ...(m.set ?? [])], opts, where, sel.name);
+    const ctx = prepareRun(spec, [...withSeed(m.seed), ...(m.set ?? [])], opts, where, sel.name, compileMember(m));
     if (typeof ctx === "number") return ctx;
     contexts.push(ctx);
   }
@@ -341,7 +371,7 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
   const epochLosses = new Map<number, number[]>();
   const summarize = (k: number, e: TrainEvent) => {
     if (json || e.type !== "epoch") return callbacks[k]!.onEvent(e);
-    appendMetric(contexts[k]!.dir, e as unknown as Record<string, unknown>);
+    callbacks[k]!.metrics.append(e as unknown as Record<string, unknown>);
     const l = epochLosses.get(e.epoch) ?? [];
     l.push(e.loss);
     epochLosses.set(e.epoch, l);
@@ -359,16 +389,40 @@ async function runEnsemble(spec: string, opts: TrainOpts, withSeed: (s: number |
   });
   const codes: number[] = new Array<number>(contexts.length).fill(EXIT.ok);
   for (const members of groups.values()) {
-    const results = await trainEnsemble({
-      tf: sel.tf,
-      program,
-      members: members.map((k) => ({ data: contexts[k]!.data, state: contexts[k]!.state, program: contexts[k]!.program })),
-      hooks: {
-        event: (i, e) => summarize(members[i]!, e),
-        afterEpoch: (i, done, s) => callbacks[members[i]!]!.afterEpoch(done, s),
-        shouldStop: sigint.stopRequested,
-      },
-    });
+    // All members' files of an epoch are synced together (atomic.ts, beginAtomicBatch): the batch
+    // opens with the first member's afterEpoch and commits with the last one still training.
+    const stoppedByNan = new Set<number>();
+    let written = 0;
+    let results: TrainResult[];
+    try {
+      results = await trainEnsemble({
+        tf: sel.tf,
+        program,
+        members: members.map((k) => ({ data: contexts[k]!.data, state: contexts[k]!.state, program: contexts[k]!.program })),
+        hooks: {
+          event: (i, e) => {
+            if (e.type === "nan") stoppedByNan.add(i);
+            summarize(members[i]!, e);
+          },
+          afterEpoch: async (i, done, s) => {
+            if (written++ === 0) beginAtomicBatch();
+            callbacks[members[i]!]!.afterEpoch(done, s);
+            if (written === members.length - stoppedByNan.size) {
+              written = 0;
+              await commitAtomicBatch();
+            }
+          },
+          shouldStop: sigint.stopRequested,
+        },
+      });
+      await commitAtomicBatch();
+    } catch (e) {
+      // the members' checkpoints stay at their last committed epoch
+      discardAtomicBatch();
+      throw e;
+    } finally {
+      for (const k of members) callbacks[k]!.metrics.flush();
+    }
     for (const [i, r] of results.entries()) {
       const k = members[i]!;
       codes[k] = await callbacks[k]!.finish(r, opts.figures !== false);

@@ -523,12 +523,15 @@ export function generate(name: string, args: GeneratorArgs, rng: Rng): Generated
   }
 
   const x0 = impl.initialState(a, rng);
-  const traj = integrate(impl.field(a), x0, dt, substeps, num(a, "transient"), steps + testSteps, (k) => {
+  const field = impl.field(a);
+  const transient = num(a, "transient");
+  const diverged = (offset: number) => (k: number): never => {
     throw new DataError(
-      `${callText(name, args)}: the integration diverged at sample ${k} (dt = ${dt}, substeps = ${substeps}); ` +
+      `${callText(name, args)}: the integration diverged at sample ${k + offset} (dt = ${dt}, substeps = ${substeps}); ` +
         "use a smaller dt or more substeps",
     );
-  });
+  };
+  const traj = integrate(field, x0, dt, substeps, transient, steps, diverged(0));
 
   // Statistics of the clean training part, per dimension.
   const mean = new Array<number>(n).fill(0);
@@ -549,23 +552,31 @@ export function generate(name: string, args: GeneratorArgs, rng: Rng): Generated
   // Noise std per dimension, in output units: `noise` × the dimension's std there.
   const outStd = std.map((s, i) => s / scale[i]!);
 
-  const split = (start: number, count: number, noise: number): NdArray => {
+  const split = (part: Float64Array, count: number, noise: number): NdArray => {
     const data = new Float32Array(count * n);
     for (let t = 0; t < count; t++) {
       for (let i = 0; i < n; i++) {
-        let v = (traj[(start + t) * n + i]! - shift[i]!) / scale[i]!;
+        let v = (part[t * n + i]! - shift[i]!) / scale[i]!;
         if (noise > 0) v += noise * outStd[i]! * rng.normal();
         data[t * n + i] = v;
       }
     }
     return { dtype: "float32", shape: [count, n], data };
   };
-  const train = split(0, steps, num(a, "noise"));
-  const test = split(steps, testSteps, num(a, "test_noise"));
-
+  const train = split(traj, steps, num(a, "noise"));
+  // The test split continues the trajectory from the last training sample (the same RK4 steps, so
+  // the same numbers). Without test noise it is integrated only when first read: training alone
+  // never needs it, and it costs as much as the training part. Test noise is drawn from `rng`
+  // after the training noise, so with noise it is made at once, before the caller's next draw.
+  const testNoise = num(a, "test_noise");
+  const lastTrain = traj.slice((steps - 1) * n, steps * n);
+  const makeTest = () => split(integrate(field, lastTrain, dt, substeps, 1, testSteps, diverged(steps + transient - 1)), testSteps, testNoise);
+  let test: NdArray | undefined = testNoise > 0 ? makeTest() : undefined;
   return {
     train,
-    test,
+    get test() {
+      return (test ??= makeTest());
+    },
     meta: { name, dt, args: a, mean, std, standardized: standardize, variables: spec.variables(a) },
   };
 }

@@ -40,8 +40,28 @@ export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
 }
 
-export function appendMetric(dir: string, event: Record<string, unknown>): void {
-  appendFileSync(runPath(dir, "metrics"), JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
+/**
+ * A run's metrics.jsonl, one JSON event per line. Lines are kept in memory until `flush` (an
+ * append per batch costs as much as a large ensemble's model step): the trainer flushes before
+ * every checkpoint, so after a crash the file is never behind the checkpoint a resume starts from.
+ */
+export class MetricsLog {
+  private lines: string[] = [];
+  private readonly file: string;
+
+  constructor(dir: string) {
+    this.file = runPath(dir, "metrics");
+  }
+
+  append(event: Record<string, unknown>): void {
+    this.lines.push(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
+  }
+
+  flush(): void {
+    if (this.lines.length === 0) return;
+    appendFileSync(this.file, this.lines.join(""));
+    this.lines = [];
+  }
 }
 
 /** A stable hash of the model part of the IR (not the training settings or the sweep), for resume checks. */
