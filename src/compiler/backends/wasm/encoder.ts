@@ -185,27 +185,23 @@ export class FnBuilder {
 
   /** `loop` (void block type); close it with `end()`. */
   loop(): this {
-    this.opcode("loop");
-    this.code.push(0x40);
-    this.line("loop");
-    this.depth++;
-    return this;
+    return this.open("loop");
   }
 
   /** `if` (void block type) on the i32 on the stack; close it with `end()`. */
   ifThen(): this {
-    this.opcode("if");
-    this.code.push(0x40);
-    this.line("if");
-    this.depth++;
-    return this;
+    return this.open("if");
   }
 
   /** `block` (void block type): a `br` to it jumps past its `end()`. */
   block(): this {
-    this.opcode("block");
+    return this.open("block");
+  }
+
+  private open(kind: "loop" | "if" | "block"): this {
+    this.opcode(kind);
     this.code.push(0x40);
-    this.line("block");
+    this.line(kind);
     this.depth++;
     return this;
   }
