@@ -321,7 +321,7 @@ describe("Prng.addNormalNoise (ziggurat)", () => {
   }
 
   it("keeps its stream: values and state after 100 000 draws (edge draws included) are pinned", () => {
-    // pinned from the draw-by-draw implementation (nextUint32 per value) that the bulk loop replaced
+    // pinned: checkpoints, resumes and the WebAssembly generator (wasm/normals.ts) rely on this stream
     const p = new Prng(11);
     const x = p.addNormalNoise(new Float64Array(100000), 1);
     expect(Array.from(x.slice(0, 4))).toEqual([0.7084064036503125, 1.1236667630032287, 1.1173295360560258, 0.27685964134366975]);
